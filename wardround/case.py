@@ -1,0 +1,300 @@
+"""The clinical case: pydantic models and loaders (JSON/YAML file, free text)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from wardround.errors import CaseError, UnitError
+from wardround.units import DIMENSIONS, find_analyte
+
+Sex = Literal["male", "female", "other", "unknown"]
+_SEX_WORDS = {"m": "male", "male": "male", "man": "male", "f": "female", "female": "female", "woman": "female",
+              "other": "other", "unknown": "unknown", "u": "unknown", "": "unknown"}
+
+_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Vitals(BaseModel):
+    """Vital signs in fixed units (named in each field) with physiologically possible ranges."""
+
+    model_config = _STRICT
+
+    heart_rate: float | None = Field(None, ge=10, le=350, description="beats per minute")
+    systolic_bp: float | None = Field(None, ge=20, le=350, description="mmHg")
+    diastolic_bp: float | None = Field(None, ge=5, le=250, description="mmHg")
+    respiratory_rate: float | None = Field(None, ge=2, le=100, description="breaths per minute")
+    temperature_c: float | None = Field(None, ge=20, le=46, description="degrees Celsius")
+    spo2: float | None = Field(None, ge=20, le=100, description="peripheral oxygen saturation, %")
+    weight_kg: float | None = Field(None, gt=0.2, le=700, description="kilograms")
+    height_cm: float | None = Field(None, ge=20, le=280, description="centimetres")
+    gcs: int | None = Field(None, ge=3, le=15, description="Glasgow Coma Scale total")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_unit_variants(cls, data: Any) -> Any:
+        """Accept ``temperature_f``, ``weight_lb`` and ``height_in`` and convert them to the canonical fields."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for alt, canon, dim, unit in (("temperature_f", "temperature_c", "temperature", "F"),
+                                      ("weight_lb", "weight_kg", "mass", "lb"),
+                                      ("height_in", "height_cm", "length", "in")):
+            if alt in data:
+                value = data.pop(alt)
+                if value is not None:
+                    data[canon] = round(DIMENSIONS[dim].to_canonical(float(value), unit), 3)
+        return data
+
+    @model_validator(mode="after")
+    def _pulse_pressure(self) -> Vitals:
+        if self.systolic_bp is not None and self.diastolic_bp is not None and self.diastolic_bp >= self.systolic_bp:
+            raise ValueError(
+                f"diastolic_bp {self.diastolic_bp:g} must be lower than systolic_bp {self.systolic_bp:g}; "
+                "check that the two are not swapped")
+        return self
+
+
+class Lab(BaseModel):
+    """One laboratory result. ``unit`` is checked against the analyte's known units when the analyte is known."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    value: float | str
+    unit: str = ""
+    time: str | None = None
+
+    @model_validator(mode="after")
+    def _known_unit(self) -> Lab:
+        analyte = find_analyte(self.name)
+        if analyte is not None and isinstance(self.value, float | int):
+            try:
+                canonical = analyte.to_canonical(float(self.value), self.unit)
+            except UnitError as exc:
+                raise ValueError(f"{exc.problem}; {exc.fix}") from None
+            try:
+                analyte.check_plausible(canonical)
+            except UnitError as exc:
+                raise ValueError(f"{exc.problem}; {exc.fix}") from None
+        return self
+
+    @property
+    def analyte(self) -> str | None:
+        """Canonical analyte name (``"creatinine"``) or ``None`` for labs wardround does not know."""
+        a = find_analyte(self.name)
+        return a.name if a else None
+
+    def canonical_value(self) -> float | None:
+        """Value in the analyte's canonical unit, or ``None`` when unknown or non-numeric."""
+        a = find_analyte(self.name)
+        if a is None or not isinstance(self.value, float | int):
+            return None
+        return a.to_canonical(float(self.value), self.unit)
+
+
+class History(BaseModel):
+    """Past history as short free-text items."""
+
+    model_config = _STRICT
+
+    conditions: list[str] = Field(default_factory=list)
+    medications: list[str] = Field(default_factory=list)
+    allergies: list[str] = Field(default_factory=list)
+
+
+Modality = Literal["CT", "MR", "MRI", "XR", "US", "PET", "OTHER"]
+
+
+class ImagingStudy(BaseModel):
+    """A reference to an imaging volume on disk (NIfTI file, DICOM file or DICOM series folder)."""
+
+    model_config = _STRICT
+
+    path: str = Field(min_length=1)
+    modality: Modality
+    body_region: str | None = None
+    sequence: str | None = Field(None, description="MRI sequence, e.g. FLAIR, T1, T1c")
+
+    @field_validator("modality", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+
+class Case(BaseModel):
+    """A clinical case: free-text note plus structured vitals, labs, history and imaging.
+
+    Unknown keys are rejected so that a typo never passes silently.
+    """
+
+    model_config = _STRICT
+
+    id: str = Field("case", min_length=1, max_length=200)
+    age: float | None = Field(None, ge=0, le=125, description="years")
+    sex: Sex = "unknown"
+    chief_complaint: str | None = None
+    note: str = ""
+    vitals: Vitals = Field(default_factory=Vitals)
+    labs: list[Lab] = Field(default_factory=list)
+    history: History = Field(default_factory=History)
+    imaging: list[ImagingStudy] = Field(default_factory=list)
+    question: str | None = None
+    options: dict[str, str] | None = None
+    expected_diagnosis: str | None = None
+
+    @field_validator("sex", mode="before")
+    @classmethod
+    def _sex(cls, v: Any) -> Any:
+        if v is None:
+            return "unknown"
+        if isinstance(v, str):
+            key = v.strip().lower()
+            if key in _SEX_WORDS:
+                return _SEX_WORDS[key]
+        return v
+
+    # -- loaders ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Any, *, base_dir: str | Path | None = None, check_paths: bool = True) -> Case:
+        """Validate a mapping into a ``Case``; errors become one-line ``CaseError``s naming the field."""
+        if not isinstance(data, dict):
+            raise CaseError("case", f"expected a JSON object at the top level, not {type(data).__name__}",
+                            "wrap the case fields in {...}")
+        try:
+            case = cls.model_validate(data)
+        except ValidationError as exc:
+            raise case_error_from_validation(exc) from None
+        if check_paths:
+            case = case.resolve_imaging(base_dir)
+        return case
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, check_paths: bool = True) -> Case:
+        """Load a case from a ``.json``, ``.yaml``/``.yml`` or ``.txt`` (free-text note) file."""
+        p = Path(path)
+        if not p.is_file():
+            raise CaseError("path", f"case file {str(p)!r} does not exist", "check the path")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise CaseError("path", f"{p.name} is not UTF-8 text", "save the case as UTF-8 JSON or YAML") from None
+        suffix = p.suffix.lower()
+        if suffix == ".txt":
+            return cls.from_text(text, id=p.stem)
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                raise CaseError("file", f"malformed YAML in {p.name}{where}", "fix the YAML syntax") from None
+        else:
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise CaseError("file", f"malformed JSON in {p.name} at line {exc.lineno}, column {exc.colno}: "
+                                f"{exc.msg}", "fix the JSON syntax") from None
+        if isinstance(data, dict) and "id" not in data:
+            data = {"id": p.stem, **data}
+        return cls.from_dict(data, base_dir=p.parent, check_paths=check_paths)
+
+    @classmethod
+    def from_text(cls, text: str, *, id: str = "case", **fields: Any) -> Case:
+        """Build a case from a free-text note; age and sex are read from the text when it states them."""
+        if not isinstance(text, str):
+            raise CaseError("note", "expected text", "pass the note as a string")
+        data: dict[str, Any] = {"id": id, "note": text, **fields}
+        if "age" not in fields or "sex" not in fields:
+            from wardround.extract.demographics import extract_demographics
+
+            demo = extract_demographics(text)
+            if "age" not in fields and demo.age is not None:
+                data["age"] = demo.age
+            if "sex" not in fields and demo.sex is not None:
+                data["sex"] = demo.sex
+        return cls.from_dict(data, check_paths=False)
+
+    def resolve_imaging(self, base_dir: str | Path | None = None) -> Case:
+        """Resolve imaging paths against ``base_dir`` and fail clearly when one does not exist."""
+        if not self.imaging:
+            return self
+        studies = []
+        for i, study in enumerate(self.imaging):
+            p = Path(study.path).expanduser()
+            if not p.is_absolute() and base_dir is not None:
+                candidate = (Path(base_dir) / p).resolve()
+                p = candidate if candidate.exists() else p.resolve()
+            if not p.exists():
+                raise CaseError(f"imaging[{i}].path", f"file or folder {study.path!r} does not exist",
+                                "give a path relative to the case file or an absolute path", )
+            studies.append(study.model_copy(update={"path": str(p)}))
+        return self.model_copy(update={"imaging": studies})
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def lab(self, analyte: str) -> Lab | None:
+        """The last lab whose name resolves to ``analyte`` (canonical name), or ``None``."""
+        hit = None
+        for lab in self.labs:
+            if lab.analyte == analyte:
+                hit = lab
+        return hit
+
+    def _repr_html_(self) -> str:  # pragma: no cover - exercised in notebooks
+        from wardround.report import render_case_html
+
+        return render_case_html(self)
+
+
+_FIX_HINTS = {
+    "extra_forbidden": "remove it or check its spelling against the Case fields",
+    "missing": "add it",
+    "greater_than_equal": "use a possible value",
+    "less_than_equal": "use a possible value",
+    "greater_than": "use a possible value",
+    "float_parsing": "give a number",
+    "int_parsing": "give a whole number",
+    "literal_error": "use one of the allowed values",
+    "string_type": "give text",
+    "list_type": "give a list",
+    "dict_type": "give an object",
+    "model_type": "give an object",
+}
+
+
+def case_error_from_validation(exc: ValidationError) -> CaseError:
+    """Turn the first pydantic error into a one-line ``CaseError`` (field, bad value, fix)."""
+    err = exc.errors(include_url=False)[0]
+    loc = _loc(err.get("loc", ()))
+    kind = err.get("type", "")
+    msg = err.get("msg", "invalid value")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        msg = "unknown field"
+    fix = _FIX_HINTS.get(kind)
+    if kind == "literal_error":
+        fix = None  # pydantic's message already lists the allowed values
+    n = exc.error_count()
+    more = f" (+{n - 1} more error{'s' if n > 2 else ''})" if n > 1 else ""
+    shown = value if kind not in ("missing",) and not isinstance(value, dict) else None
+    return CaseError(loc or "case", msg + more, fix, shown)
+
+
+def _loc(parts: tuple[Any, ...]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return re.sub(r"\.(function-after|function-before)\[[^\]]*\]", "", out)

@@ -1,0 +1,1 @@
+"""Benchmark evaluation: dataset adapters, runners, scorers and reports."""

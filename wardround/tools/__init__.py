@@ -1,0 +1,1 @@
+"""Tools that agents call: clinical calculators and MONAI segmentation. Tools import only leaf modules."""
