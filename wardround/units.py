@@ -295,3 +295,36 @@ def to_canonical(analyte: str, value: float, unit: str | None, field_name: str |
         raise UnitError(field_name or analyte, f"unknown analyte {analyte!r}",
                         "use a known lab name such as creatinine, glucose, sodium")
     return a.to_canonical(value, unit, field_name)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Appended for the clinical calculators: ages, dosing frequencies, and the unit spellings that clinical
+# datasets use in words ("beats per minute", "mm hg", "degrees fahrenheit", including common misspellings).
+
+DIMENSIONS["age"] = Dimension("age", "years", {"years": (1.0, 0.0), "months": (1.0 / 12.0, 0.0),
+                                               "weeks": (7.0 / 365.25, 0.0), "days": (1.0 / 365.25, 0.0)})
+DIMENSIONS["frequency"] = Dimension("frequency", "/day", {"/day": (1.0, 0.0)})
+DIMENSIONS["dose"] = Dimension("dose", "mg", {"mg": (1.0, 0.0), "g": (1000.0, 0.0), "µg": (1e-3, 0.0)})
+DIMENSIONS["volume_rate"] = Dimension("volume_rate", "mL/day", {"mL/day": (1.0, 0.0), "L/day": (1000.0, 0.0),
+                                                                "mL/h": (24.0, 0.0)})
+DIMENSIONS["bmi"] = Dimension("bmi", "kg/m²", {"kg/m²": (1.0, 0.0)})
+
+_SPELLINGS.update({
+    "beats/minute": "/min", "beat/min": "/min", "beats/min.": "/min", "breaths/minute": "/min",
+    "breath/min": "/min", "/minute": "/min", "rpm": "/min",
+    "years": "years", "year": "years", "yr": "years", "yrs": "years", "y": "years", "yo": "years",
+    "years/old": "years",
+    "months": "months", "month": "months", "mo": "months", "mos": "months",
+    "weeks": "weeks", "week": "weeks", "wk": "weeks", "wks": "weeks",
+    "days": "days", "day": "days", "d": "days",
+    "/day": "/day", "/d": "/day", "times/day": "/day", "timesaday": "/day", "doses/day": "/day", "x/day": "/day",
+    "mmhg.": "mmHg", "mm/hg": "mmHg", "torr": "mmHg",
+    "degreesc": "C", "degreec": "C", "degreecelsius": "C", "degreescelcius": "C", "celcius": "C",
+    "degreescelsisus": "C",
+    "degreesf": "F", "degreef": "F", "degreefahrenheit": "F", "degreesfahreinheit": "F", "fahreinheit": "F",
+    "milliseconds": "ms", "millisecond": "ms",
+    "µg": "µg", "mg": "mg", "milligrams": "mg", "milligram": "mg",
+    "kg/m2": "kg/m²", "kg/m^2": "kg/m²", "kg/m²": "kg/m²",
+    "ml/day": "mL/day", "ml/24h": "mL/day", "ml/24hr": "mL/day", "l/day": "L/day", "ml/h": "mL/h",
+    "ml/hr": "mL/h",
+})
