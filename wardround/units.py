@@ -328,3 +328,6 @@ _SPELLINGS.update({
     "ml/day": "mL/day", "ml/24h": "mL/day", "ml/24hr": "mL/day", "l/day": "L/day", "ml/h": "mL/h",
     "ml/hr": "mL/h",
 })
+
+# Sodium is occasionally reported in mg/dL (1 mmol/L = 22.99 mg/L = 2.299 mg/dL).
+ANALYTES["sodium"].factors["mg/dL"] = 1.0 / 2.299
