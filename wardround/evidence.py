@@ -77,6 +77,7 @@ _VERIFIERS: dict[str, Verifier] = {}
 _VERIFIER_MODULES: dict[str, str] = {
     "calculator": "wardround.tools.calculators",
     "segmentation": "wardround.tools.segmentation",
+    "bayes": "wardround.knowledge.bayes",
 }
 
 
@@ -160,6 +161,15 @@ def check_evidence(ev: Evidence, case: Case | None, ledger: Mapping[str, Evidenc
     """Check one piece of evidence; return ``None`` when it verifies or the reason it does not."""
     if not ID_RE.match(ev.id):
         return f"malformed evidence id {ev.id!r}"
+    if ev.kind == "derived" and not ev.derived_from:
+        return "derived evidence that rests on nothing"
+    return _check_sources(ev, case, ledger, _seen)
+
+
+def _check_kind(ev: Evidence, case: Case | None) -> str | None:
+    """The kind-specific check of one item (sources are checked separately)."""
+    if ev.kind == "derived":
+        return None
     if ev.kind == "note":
         if case is None:
             return "no case to check the note quote against"
@@ -206,20 +216,25 @@ def check_evidence(ev: Evidence, case: Case | None, ledger: Mapping[str, Evidenc
             if verifier is not None:
                 return verifier(ev)
         return None
-    if ev.kind == "derived":
-        if not ev.derived_from:
-            return "derived evidence that rests on nothing"
-        for src in ev.derived_from:
-            if src in _seen or src == ev.id:
-                return f"circular derivation through {src}"
-            base = ledger.get(src)
-            if base is None:
-                return f"rests on {src}, which does not exist in the ledger"
-            reason = check_evidence(base, case, ledger, _seen | {ev.id})
-            if reason:
-                return f"rests on {src}, which fails: {reason}"
-        return None
     return f"unknown evidence kind {ev.kind!r}"
+
+
+def _check_sources(ev: Evidence, case: Case | None, ledger: Mapping[str, Evidence],
+                   _seen: frozenset[str]) -> str | None:
+    """Check the item itself, then every item it rests on (``derived_from``), guarding against cycles."""
+    reason = _check_kind(ev, case)
+    if reason:
+        return reason
+    for src in ev.derived_from:
+        if src in _seen or src == ev.id:
+            return f"circular derivation through {src}"
+        base = ledger.get(src)
+        if base is None:
+            return f"rests on {src}, which does not exist in the ledger"
+        reason = check_evidence(base, case, ledger, _seen | {ev.id})
+        if reason:
+            return f"rests on {src}, which fails: {reason}"
+    return None
 
 
 class Ledger(BaseModel):

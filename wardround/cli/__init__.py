@@ -13,6 +13,30 @@ app = typer.Typer(
 )
 
 
+
+def _version(value: bool) -> None:
+    if value:
+        from wardround import __version__
+
+        typer.echo(f"wardround {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Multi-agent clinical reasoning: a ward round of triage, specialists and an attending."""
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+from wardround.cli import run as _run  # noqa: E402
+
+app.command("run")(_run.run_command)
+app.command("review")(_run.review_command)
+app.command("graph")(_run.graph_command)

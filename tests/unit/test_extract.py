@@ -1,0 +1,101 @@
+"""Rules extraction from invented note sentences: demographics, vitals, labs with units, negation context."""
+
+from __future__ import annotations
+
+import pytest
+
+from wardround.extract import assertion_context, extract_demographics, extract_labs, extract_vitals
+
+
+@pytest.mark.parametrize(
+    ("text", "age", "sex"),
+    [
+        ("A 72-year-old man presents with cough.", 72, "male"),
+        ("45 yo F with headache", 45, "female"),
+        ("Patient is a 60 year old woman.", 60, "female"),
+        ("Age: 81. She reports dizziness.", 81, "female"),
+        ("8-month-old boy with fever", 0.67, "male"),
+    ],
+)
+def test_demographics(text, age, sex):
+    d = extract_demographics(text)
+    assert d.age == pytest.approx(age, abs=0.01)
+    assert d.sex == sex
+
+
+def _vitals(text):
+    return {f.name: f.canonical_value for f in extract_vitals(text)}
+
+
+def test_vitals_common_forms():
+    v = _vitals("Vitals: HR 112 bpm, BP 142/88 mmHg, RR 24, T 38.4 °C, SpO2 91% on room air.")
+    assert v == {"heart_rate": 112, "systolic_bp": 142, "diastolic_bp": 88, "respiratory_rate": 24,
+                 "temperature_c": 38.4, "spo2": 91}
+
+
+def test_vitals_prose_and_fahrenheit():
+    v = _vitals("Her heart rate was 58 beats per minute and temperature 101.3 F; blood pressure of 90/60.")
+    assert v["heart_rate"] == 58
+    assert v["temperature_c"] == pytest.approx(38.5, abs=0.05)
+    assert (v["systolic_bp"], v["diastolic_bp"]) == (90, 60)
+
+
+def test_vitals_spans_are_exact():
+    text = "On arrival pulse 130/min and saturating 88% on 2 L."
+    for f in extract_vitals(text):
+        assert str(int(f.value)) in text[f.start:f.end]
+
+
+def test_bare_fraction_is_not_blood_pressure():
+    assert "systolic_bp" not in _vitals("Grip strength 4/5 on the left, reflexes 2/4.")
+
+
+def _labs(text):
+    return {f.name: round(f.canonical_value, 3) for f in extract_labs(text)}
+
+
+def test_labs_with_units_convert():
+    labs = _labs("Creatinine of 176.8 µmol/L, glucose 10 mmol/L, sodium 128 mEq/L and WBC 14.2 x10^9/L.")
+    assert labs["creatinine"] == pytest.approx(2.0, abs=0.01)
+    assert labs["glucose"] == pytest.approx(180.2, abs=0.1)
+    assert labs["sodium"] == 128
+    assert labs["wbc"] == 14.2
+
+
+def test_labs_without_unit_use_canonical_and_skip_implausible():
+    assert _labs("Troponin I was elevated at 2.3 ng/mL.")["troponin"] == 2.3
+    assert _labs("Lipase 1250 U/L")["lipase"] == 1250
+    assert "sodium" not in _labs("Na 1400 mmol/L")  # impossible value is not a fact
+
+
+def test_ambiguous_short_names_need_a_value_form():
+    assert "potassium" not in _labs("He took k 3 times")  # "k" without a colon or unit is not potassium
+    assert _labs("K: 5.9")["potassium"] == 5.9
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "negated"),
+    [
+        ("Patient denies chest pain.", "chest pain", True),
+        ("No fever, chills, or night sweats.", "night sweats", True),
+        ("She has fever but no cough.", "fever", False),
+        ("She has fever but no cough.", "cough", True),
+        ("Chest pain was ruled out.", "Chest pain", True),
+        ("Reports chest pain radiating to the jaw.", "chest pain", False),
+        ("Without neck stiffness.", "neck stiffness", True),
+        ("No history of stroke. Now with slurred speech.", "slurred speech", False),
+    ],
+)
+def test_negation(text, target, negated):
+    start = text.index(target)
+    assert assertion_context(text, start, start + len(target)).negated is negated
+
+
+def test_family_historical_hypothetical():
+    t = "Mother had breast cancer. History of atrial fibrillation. Return if chest pain recurs."
+    s = t.index("breast cancer")
+    assert assertion_context(t, s, s + 13).family
+    s = t.index("atrial fibrillation")
+    assert assertion_context(t, s, s + 19).historical
+    s = t.index("chest pain")
+    assert assertion_context(t, s, s + 10).hypothetical

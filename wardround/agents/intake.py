@@ -1,0 +1,191 @@
+"""Intake: turn a case into evidence -- note mentions with spans, structured fields, and knowledge-base findings."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from wardround.case import Case
+from wardround.evidence import Evidence, EvidenceWriter
+from wardround.extract import extract_demographics, extract_findings, extract_labs, extract_vitals
+from wardround.knowledge import Finding, KnowledgeBase
+
+INTAKE_PREFIX = "E"
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
+}
+_VITAL_LABELS = {
+    "heart_rate": ("Heart rate", "/min"), "systolic_bp": ("Systolic blood pressure", "mmHg"),
+    "diastolic_bp": ("Diastolic blood pressure", "mmHg"), "respiratory_rate": ("Respiratory rate", "/min"),
+    "temperature_c": ("Temperature", "°C"), "spo2": ("SpO2", "%"), "gcs": ("Glasgow Coma Scale", ""),
+    "weight_kg": ("Weight", "kg"), "height_cm": ("Height", "cm"),
+}
+
+
+@dataclass
+class FindingStatus:
+    """Whether a finding is present or explicitly absent, and the evidence ids that say so."""
+
+    present: bool
+    ids: list[str] = field(default_factory=list)
+
+
+def _rule_holds(rule: object, value: float) -> bool:
+    return _OPS[rule.op](value, rule.value)  # type: ignore[attr-defined]
+
+
+def _describe_rule(rule: object) -> str:
+    return f"{rule.op} {rule.value:g}"  # type: ignore[attr-defined]
+
+
+def _vital_findings(kb: KnowledgeBase, vital: str) -> list[Finding]:
+    return [f for f in kb.findings.values() if f.vital is not None and f.vital.field == vital]
+
+
+def _lab_findings(kb: KnowledgeBase, analyte: str) -> list[Finding]:
+    return [f for f in kb.findings.values() if f.lab is not None and f.lab.analyte == analyte]
+
+
+def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[Evidence]:
+    """Record the case's facts as intake evidence (ids ``E1, E2, ...``), deterministic for a given case."""
+    w = EvidenceWriter(INTAKE_PREFIX, "intake", existing)
+    note = case.note
+
+    # Demographics: structured fields first, else the note.
+    demo = extract_demographics(note) if (case.age is None or case.sex == "unknown") and note else None
+    age_ev: tuple[float, dict] | None = None
+    if case.age is not None:
+        age_ev = (case.age, {"field": "age"})
+    elif demo and demo.age is not None and demo.age_span:
+        age_ev = (demo.age, {"span": demo.age_span})
+    sex = case.sex if case.sex != "unknown" else (demo.sex if demo else None)
+    demographic_findings = [f for f in kb.findings.values() if f.demographic is not None]
+    if age_ev is not None:
+        age, src = age_ev
+        rules = [f for f in demographic_findings if f.demographic.field == "age"]
+        emitted = False
+        for f in rules:
+            holds = _rule_holds(f.demographic, age)
+            stmt = f"Age {age:g} years ({'meets' if holds else 'does not meet'} {f.name}: age {_describe_rule(f.demographic)})"
+            _emit(w, case, src, stmt, age, "years", finding=f.id, present=holds)
+            emitted = True
+        if not emitted:
+            _emit(w, case, src, f"Age {age:g} years", age, "years")
+    if sex and sex != "unknown":
+        src = {"field": "sex"} if case.sex != "unknown" else {"span": demo.sex_span}  # type: ignore[union-attr]
+        for f in demographic_findings:
+            if f.demographic.field == "sex":
+                holds = str(f.demographic.value).lower() == sex
+                _emit(w, case, src, f"Sex {sex} ({f.name}: {'yes' if holds else 'no'})", sex, None,
+                      finding=f.id, present=holds)
+
+    # Vitals: structured fields, then vitals only mentioned in the note.
+    seen_vitals: set[str] = set()
+    for name, value in case.vitals.model_dump().items():
+        if value is None:
+            continue
+        seen_vitals.add(name)
+        _vital_evidence(w, case, kb, name, float(value), {"field": f"vitals.{name}"})
+    for fact in extract_vitals(note):
+        if fact.name in seen_vitals:
+            continue
+        seen_vitals.add(fact.name)
+        _vital_evidence(w, case, kb, fact.name, fact.canonical_value, {"span": (fact.start, fact.end)},
+                        shown=(fact.value, fact.unit))
+
+    # Labs: structured list, then labs only mentioned in the note.
+    seen_labs: set[str] = set()
+    for i, lab in enumerate(case.labs):
+        canonical = lab.canonical_value()
+        if canonical is None:
+            _emit(w, case, {"field": f"labs[{i}].value"}, f"{lab.name} {lab.value} {lab.unit}".strip(), lab.value,
+                  lab.unit or None)
+            continue
+        seen_labs.add(lab.analyte or lab.name)
+        _lab_evidence(w, case, kb, lab.analyte or lab.name, canonical, {"field": f"labs[{i}].value"},
+                      shown=(lab.value, lab.unit), recorded=lab.value)
+    for fact in extract_labs(note):
+        if fact.name in seen_labs:
+            continue
+        seen_labs.add(fact.name)
+        _lab_evidence(w, case, kb, fact.name, fact.canonical_value, {"span": (fact.start, fact.end)},
+                      shown=(fact.value, fact.unit))
+
+    # History items matched to findings.
+    for group in ("conditions", "medications"):
+        for i, item in enumerate(getattr(case.history, group)):
+            low = item.lower()
+            hits = [f for f in kb.findings.values() if any(h in low for h in f.history)]
+            for f in hits:
+                w.field(f"History: {item} ({f.name})", f"history.{group}[{i}]", item, finding=f.id, present=True)
+
+    # Findings mentioned in the note, first present and first absent mention of each.
+    if note:
+        kept: set[tuple[str, bool]] = set()
+        for m in extract_findings(note, kb):
+            key = (m.finding, m.present)
+            if key in kept:
+                continue
+            kept.add(key)
+            f = kb.findings[m.finding]
+            quote = note[m.quote_start:m.end]
+            stmt = (f"{f.name} documented" if m.present else f"{f.name} explicitly absent") + f": \"{quote}\""
+            w.note(stmt, note, m.quote_start, m.end, finding=f.id, present=m.present)
+    return list(w.items.values())
+
+
+def _emit(w: EvidenceWriter, case: Case, src: dict, statement: str, value: object, unit: str | None,
+          **extra: object) -> Evidence:
+    if "field" in src:
+        return w.field(statement, src["field"], value, unit=unit, **extra)
+    start, end = src["span"]
+    return w.note(statement, case.note, start, end, value=value, unit=unit, **extra)
+
+
+def _vital_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, name: str, value: float, src: dict,
+                    shown: tuple[float, str] | None = None) -> None:
+    label, unit = _VITAL_LABELS.get(name, (name, ""))
+    rules = _vital_findings(kb, name)
+    recorded_value = value if "field" in src else (shown[0] if shown else value)
+    recorded_unit = unit if "field" in src else (shown[1] if shown else unit)
+    text = f"{label} {value:g}{(' ' + unit) if unit else ''}"
+    if not rules:
+        _emit(w, case, src, text, recorded_value, recorded_unit or None)
+        return
+    for f in rules:
+        holds = _rule_holds(f.vital, value)
+        _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(f.vital)})",
+              recorded_value, recorded_unit or None, finding=f.id, present=holds)
+
+
+def _lab_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, analyte: str, canonical: float, src: dict,
+                  shown: tuple[object, str], recorded: object | None = None) -> None:
+    value, unit = shown
+    text = f"{analyte.replace('_', ' ').capitalize()} {value} {unit}".strip()
+    recorded_value = recorded if recorded is not None else value
+    rules = _lab_findings(kb, analyte)
+    if not rules:
+        _emit(w, case, src, text, recorded_value, unit or None)
+        return
+    for f in rules:
+        holds = _rule_holds(f.lab, canonical)
+        _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(f.lab)})",
+              recorded_value, unit or None, finding=f.id, present=holds)
+
+
+def finding_status(evidence: Iterable[Evidence]) -> dict[str, FindingStatus]:
+    """Collapse evidence into one status per finding; a documented or measured presence beats an absence."""
+    status: dict[str, FindingStatus] = {}
+    for ev in evidence:
+        if not ev.finding or ev.present is None:
+            continue
+        cur = status.get(ev.finding)
+        if cur is None:
+            status[ev.finding] = FindingStatus(ev.present, [ev.id])
+        elif cur.present == ev.present:
+            cur.ids.append(ev.id)
+        elif ev.present and not cur.present:
+            status[ev.finding] = FindingStatus(True, [ev.id])
+    return status

@@ -1,0 +1,328 @@
+"""The embedded knowledge-based reasoner: rules triage, Bayesian specialists and a pooling attending.
+
+No model, no network: every number comes from the shipped knowledge base (priors and likelihood ratios with
+their references) and from the case's own evidence, and every claim cites the evidence ids it rests on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from wardround.agents.base import AgentOutput
+from wardround.agents.intake import FindingStatus, finding_status
+from wardround.case import Case
+from wardround.config import WardConfig
+from wardround.errors import CaseError
+from wardround.evidence import Evidence, EvidenceWriter, Ledger
+from wardround.knowledge import Condition, KnowledgeBase, load_knowledge
+from wardround.knowledge.bayes import post_test_probability
+from wardround.report import (
+    Diagnosis,
+    DifferentialItem,
+    Dissent,
+    Opinion,
+    RationaleSentence,
+    TriageDecision,
+    Verification,
+)
+
+log = logging.getLogger(__name__)
+
+ATTENDING_PREFIX = "AT"
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.0f}%" if p >= 0.01 else "<1%"
+
+
+def _cite(ids: list[str]) -> str:
+    return "".join(f"[{i}]" for i in ids)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Triage
+
+
+class RulesTriage:
+    """Scores specialties by the triage affinity of the findings present in the case."""
+
+    name = "rules"
+
+    def __init__(self, kb: KnowledgeBase | None = None) -> None:
+        self.kb = kb or load_knowledge()
+
+    def triage(self, case: Case, ledger: Ledger, config: WardConfig) -> tuple[TriageDecision, AgentOutput]:
+        """Consult the specialties whose score reaches ``min_triage_share`` of the best, at most ``max_specialists``."""
+        kb = self.kb
+        allowed = config.specialties or list(kb.specialties)
+        unknown = [s for s in allowed if s not in kb.specialties]
+        if unknown:
+            raise CaseError("specialties", f"unknown specialty {unknown[0]!r}",
+                            f"use one of: {', '.join(kb.specialties)}")
+        status = finding_status(ledger)
+        if not status:
+            raise CaseError("note", "the case has no note text and no findings wardround can use",
+                            "add a clinical note or structured vitals, labs or history")
+        scores = {s: 0.0 for s in allowed}
+        reasons: dict[str, list[tuple[float, str, str]]] = {s: [] for s in allowed}
+        for fid, st in status.items():
+            weight = 1.0 if st.present else 0.2  # an explicitly absent finding still says where to look
+            for spec, affinity in kb.findings[fid].specialties.items():
+                if spec in scores:
+                    scores[spec] += weight * affinity
+                    if st.present:
+                        reasons[spec].append((affinity, kb.findings[fid].name, st.ids[0]))
+        best = max(scores.values())
+        ranked = sorted(allowed, key=lambda s: (-scores[s], allowed.index(s)))
+        chosen = [s for s in ranked if scores[s] > 0 and scores[s] >= config.min_triage_share * best]
+        chosen = chosen[: config.max_specialists] or ranked[:1]
+        cited: list[str] = []
+        parts = []
+        for s in chosen:
+            top = sorted(reasons[s], key=lambda r: -r[0])[:3]
+            cited.extend(r[2] for r in top)
+            why = ", ".join(f"{r[1]} [{r[2]}]" for r in top) or "explicitly absent findings only"
+            parts.append(f"{kb.specialties[s].name} (score {scores[s]:.1f}: {why})")
+        decision = TriageDecision(
+            specialties=chosen,
+            scores={s: round(v, 3) for s, v in scores.items() if v > 0},
+            rationale="Consulting " + "; ".join(parts) + ".",
+            cited=list(dict.fromkeys(cited)),
+            agent="rules",
+        )
+        return decision, AgentOutput()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Specialist
+
+
+@dataclass
+class _Update:
+    condition: Condition
+    probability: float
+    lrs: list[float]
+    contributions: list[dict]
+    supporting: list[str]
+    opposing: list[str]
+
+
+def bayes_update(condition: Condition, status: dict[str, FindingStatus]) -> _Update:
+    """Post-test probability of ``condition`` from the observed findings (LR+ if present, LR- if absent)."""
+    lrs: list[float] = []
+    contributions: list[dict] = []
+    supporting: list[str] = []
+    opposing: list[str] = []
+    for fid, lr_info in condition.findings.items():
+        st = status.get(fid)
+        if st is None:
+            continue
+        lr = lr_info.lr_pos if st.present else lr_info.lr_neg
+        if lr is None or lr == 1.0:
+            continue
+        lrs.append(lr)
+        contributions.append({"finding": fid, "present": st.present, "lr": lr, "evidence": st.ids[:3],
+                              "reference": lr_info.reference})
+        (supporting if lr > 1.0 else opposing).extend(st.ids[:3])
+    p = post_test_probability(condition.prior, lrs)
+    return _Update(condition, p, lrs, contributions, list(dict.fromkeys(supporting)),
+                   list(dict.fromkeys(opposing)))
+
+
+class RulesSpecialist:
+    """Bayesian update over the specialty's conditions; records each update as recomputable evidence."""
+
+    name = "rules"
+
+    def __init__(self, kb: KnowledgeBase | None = None) -> None:
+        self.kb = kb or load_knowledge()
+
+    def consult(self, specialty: str, case: Case, ledger: Ledger,
+                config: WardConfig) -> tuple[Opinion, AgentOutput]:
+        """Rank the specialty's conditions by post-test probability and cite every contributing finding."""
+        kb = self.kb
+        spec = kb.specialties[specialty]
+        status = finding_status(ledger)
+        updates = sorted((bayes_update(c, status) for c in kb.conditions_for(specialty)),
+                         key=lambda u: (-u.probability, u.condition.id))
+        writer = EvidenceWriter(spec.prefix, specialty, ledger.entries)
+        items: list[DifferentialItem] = []
+        for u in updates[: config.differential_size]:
+            c = u.condition
+            lr_text = ", ".join(f"{kb.findings[x['finding']].name} {'+' if x['present'] else '-'} LR {x['lr']:g}"
+                                for x in u.contributions) or "no informative findings"
+            ev = writer.add(
+                "tool",
+                f"Post-test probability of {c.name}: {_pct(u.probability)} (pre-test {_pct(c.prior)}; {lr_text})",
+                tool=f"bayes:{c.id}",
+                inputs={"prior": c.prior, "lrs": u.lrs, "findings": u.contributions},
+                value=round(u.probability, 4),
+                derived_from=list(dict.fromkeys(u.supporting + u.opposing)),
+                reference=c.prior_reference,
+            )
+            items.append(DifferentialItem(condition=c.id, name=c.name, icd10=c.icd10, probability=round(u.probability, 4),
+                                          specialty=specialty, supporting=[ev.id, *u.supporting], opposing=u.opposing))
+        top = items[0]
+        top_update = updates[0]
+        strongest = sorted((x for x in top_update.contributions if x["lr"] > 1), key=lambda x: -x["lr"])[:3]
+        why = ", ".join(f"{kb.findings[x['finding']].name} (LR+ {x['lr']:g}) {_cite(x['evidence'][:1])}"
+                        for x in strongest)
+        summary = f"{spec.name}: most likely {top.name}, {_pct(top.probability)} [{top.supporting[0]}]"
+        summary += f", supported by {why}." if why else "."
+        if len(items) > 1:
+            second = items[1]
+            summary += f" Next: {second.name}, {_pct(second.probability)} [{second.supporting[0]}]."
+        opinion = Opinion(specialty=specialty, agent="rules", summary=summary, differential=items,
+                          evidence_ids=list(writer.items), confidence=top.probability)
+        return opinion, AgentOutput(evidence=list(writer.items.values()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Attending
+
+
+class RulesAttending:
+    """Pools the specialists' differentials, keeps dissent, writes cited rationale and verifies it."""
+
+    name = "rules"
+
+    def __init__(self, kb: KnowledgeBase | None = None) -> None:
+        self.kb = kb or load_knowledge()
+
+    def decide(self, case: Case, ledger: Ledger, opinions: list[Opinion],
+               config: WardConfig) -> tuple[Diagnosis, AgentOutput]:
+        """Pick the primary diagnosis by post-test probability across specialties and explain it with citations."""
+        kb = self.kb
+        if not opinions:
+            raise CaseError("opinions", "no specialist gave an opinion", "check the triage configuration")
+        pooled: dict[str, DifferentialItem] = {}
+        votes: dict[str, list[str]] = {}
+        for op in opinions:
+            for item in op.differential:
+                cur = pooled.get(item.condition)
+                if cur is None or item.probability > cur.probability:
+                    pooled[item.condition] = item
+            if op.primary:
+                votes.setdefault(op.primary.condition, []).append(op.specialty)
+        ranked = sorted(pooled.values(), key=lambda x: (-x.probability, x.condition))
+        differential = ranked[: config.differential_size]
+        primary = differential[0]
+        rationale: list[RationaleSentence] = []
+
+        def say(text: str, cites: list[str]) -> None:
+            cites = list(dict.fromkeys(c for c in cites if c))
+            rationale.append(RationaleSentence(text=f"{text} {_cite(cites)}".strip(), citations=cites))
+
+        cond = kb.conditions.get(primary.condition)
+        bayes_id = primary.supporting[0] if primary.supporting else None
+        if cond is not None:
+            say(f"{primary.name} is the leading diagnosis: post-test probability {_pct(primary.probability)} "
+                f"from a pre-test {_pct(cond.prior)} ({cond.prior_context}).", [bayes_id])
+        else:
+            say(f"{primary.name} is the leading diagnosis ({_pct(primary.probability)}).", [bayes_id])
+        contrib = _contributions(ledger, bayes_id)
+        pro = sorted((x for x in contrib if x["lr"] > 1), key=lambda x: -x["lr"])[:4]
+        con = sorted((x for x in contrib if x["lr"] < 1), key=lambda x: x["lr"])[:3]
+        if pro:
+            say("For it: " + "; ".join(f"{_finding_name(kb, x)} ({_lr_label(x)})" for x in pro) + ".",
+                [i for x in pro for i in x["evidence"][:1]])
+        if con:
+            say("Against it: " + "; ".join(f"{_finding_name(kb, x)} ({_lr_label(x)})" for x in con) + ".",
+                [i for x in con for i in x["evidence"][:1]])
+        if len(differential) > 1:
+            second = differential[1]
+            second_bayes = second.supporting[0] if second.supporting else None
+            gap = primary.probability - second.probability
+            verdict = "a close alternative that still needs to be excluded" if gap < 0.15 else "less likely"
+            say(f"{second.name} ({_pct(second.probability)}) is {verdict}.", [second_bayes])
+
+        dissent: list[Dissent] = []
+        majority = max(votes.items(), key=lambda kv: len(kv[1])) if votes else None
+        for op in opinions:
+            if op.primary is None or op.primary.condition == primary.condition:
+                continue
+            theirs = op.primary
+            if majority and len(majority[1]) > len(opinions) / 2 and theirs.condition == majority[0]:
+                resolution = (f"Majority view overruled: {primary.name} has the higher post-test probability "
+                              f"({_pct(primary.probability)} vs {_pct(theirs.probability)}).")
+            elif theirs.probability >= 0.5:
+                resolution = (f"Not adopted but kept open: {theirs.name} is also likely ({_pct(theirs.probability)}); "
+                              f"{primary.name} is higher ({_pct(primary.probability)}), so both stay on the differential.")
+            else:
+                resolution = (f"Not adopted: {theirs.name} reaches {_pct(theirs.probability)} against "
+                              f"{_pct(primary.probability)} for {primary.name}.")
+            dissent.append(Dissent(specialty=op.specialty, their_primary=theirs.name,
+                                   their_probability=theirs.probability, resolution=resolution))
+        if dissent:
+            say("Dissent considered: " + "; ".join(f"{kb.specialties[d.specialty].name if d.specialty in kb.specialties else d.specialty}"
+                                                   f" favoured {d.their_primary} ({_pct(d.their_probability)})"
+                                                   for d in dissent) + ".",
+                [op.primary.supporting[0] for op in opinions
+                 if op.primary and op.primary.condition != primary.condition and op.primary.supporting])
+
+        next_steps = list(cond.next_steps) if cond else []
+        if len(differential) > 1 and differential[1].probability >= 0.25:
+            alt = kb.conditions.get(differential[1].condition)
+            if alt and alt.next_steps:
+                next_steps.append(f"To exclude {alt.name}: {alt.next_steps[0]}")
+        consulted = [kb.specialties[op.specialty].name if op.specialty in kb.specialties else op.specialty
+                     for op in opinions]
+        diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale, dissent=dissent,
+                              consulted=consulted, next_steps=next_steps)
+        diagnosis, issues = verify_and_repair(diagnosis, ledger, case)
+        return diagnosis, AgentOutput(issues=issues)
+
+
+def _contributions(ledger: Ledger, bayes_id: str | None) -> list[dict]:
+    ev: Evidence | None = ledger.get(bayes_id) if bayes_id else None
+    if ev is None or not ev.inputs:
+        return []
+    return list(ev.inputs.get("findings", []))
+
+
+def _lr_label(contribution: dict) -> str:
+    return f"{'LR+' if contribution.get('present', True) else 'LR-'} {contribution['lr']:g}"
+
+
+def _finding_name(kb: KnowledgeBase, contribution: dict) -> str:
+    f = kb.findings.get(contribution["finding"])
+    name = f.name if f else contribution["finding"]
+    return name if contribution.get("present", True) else f"no {name}"
+
+
+def verify_and_repair(diagnosis: Diagnosis, ledger: Ledger, case: Case) -> tuple[Diagnosis, list[str]]:
+    """Verify every citation of the diagnosis; remove those that fail and flag them as issues.
+
+    The returned diagnosis contains only citations that verified, and records what was removed.
+    """
+    report = ledger.verify(case, diagnosis.cited_ids())
+    if report.ok:
+        diagnosis.verification = Verification(verified=True, checked=report.checked)
+        return diagnosis, []
+    bad = {f.id for f in report.failures}
+    issues = [f"citation [{f.id}] removed from the report: {f.reason}" for f in report.failures]
+
+    def strip_text(text: str) -> str:
+        for b in bad:
+            text = text.replace(f"[{b}]", "")
+        return " ".join(text.split())
+
+    rationale = [RationaleSentence(text=strip_text(s.text), citations=[c for c in s.citations if c not in bad])
+                 for s in diagnosis.rationale]
+
+    def clean(item: DifferentialItem) -> DifferentialItem:
+        return item.model_copy(update={"supporting": [i for i in item.supporting if i not in bad],
+                                       "opposing": [i for i in item.opposing if i not in bad]})
+
+    repaired = diagnosis.model_copy(update={
+        "rationale": rationale,
+        "primary": clean(diagnosis.primary),
+        "differential": [clean(x) for x in diagnosis.differential],
+    })
+    again = ledger.verify(case, repaired.cited_ids())
+    repaired.verification = Verification(verified=again.ok, checked=report.checked, failures=again.failures,
+                                         removed=sorted(bad))
+    for issue in issues:
+        log.warning(issue)
+    return repaired, issues

@@ -1,0 +1,23 @@
+"""Clinical facts from notes without an LLM: demographics, vitals, labs with units, findings with negation.
+
+Each extracted fact keeps the exact character span it came from, so it can become note evidence whose
+quote re-checks against the note.
+"""
+
+from wardround.extract.context import Context, assertion_context, sentence_bounds
+from wardround.extract.demographics import Demographics, extract_demographics
+from wardround.extract.facts import Fact, extract_labs, extract_vitals
+from wardround.extract.findings import FindingMention, extract_findings
+
+__all__ = [
+    "Context",
+    "Demographics",
+    "Fact",
+    "FindingMention",
+    "assertion_context",
+    "extract_demographics",
+    "extract_findings",
+    "extract_labs",
+    "extract_vitals",
+    "sentence_bounds",
+]

@@ -1,0 +1,64 @@
+"""Age and sex from note text ("72-year-old man", "45 yo F", "Age: 60", pronouns as a last resort)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_AGE_PATTERNS = [
+    re.compile(r"\b(\d{1,3}(?:\.\d)?)[\s-]*(?:year|yr)s?[\s-]*old\b", re.I),
+    re.compile(r"\b(\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?|years?)\b(?!\s+(?:ago|history|before|later|prior))", re.I),
+    re.compile(r"\b(?:age|aged)\s*[:=]?\s*(\d{1,3})\b", re.I),
+    re.compile(r"\b(\d{1,3})\s*(?:M|F)\b(?=[\s,.])"),
+]
+_MONTHS_OLD = re.compile(r"\b(\d{1,2})[\s-]*(?:month|mo)s?[\s-]*old\b", re.I)
+_MALE = re.compile(r"\b(?:man|male|gentleman|boy|M|he|his|him|mr\.?)\b", re.I)
+_FEMALE = re.compile(r"\b(?:woman|female|lady|girl|F|she|her|hers|mrs\.?|ms\.?|pregnant)\b", re.I)
+_SEX_NEAR_AGE = re.compile(r"(?:year|yr)s?[\s-]*old\s+(?:[a-z]+\s+){0,2}?(man|male|gentleman|boy|woman|female|"
+                           r"lady|girl)\b|\b\d{1,3}\s*(?:yo|y/o)?\s*(M|F)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Demographics:
+    """Age (years) and sex read from text, with the spans they came from."""
+
+    age: float | None = None
+    age_span: tuple[int, int] | None = None
+    sex: str | None = None
+    sex_span: tuple[int, int] | None = None
+
+
+def extract_demographics(text: str) -> Demographics:
+    """Read age and sex from the first mention in the note."""
+    age = age_span = None
+    best = None
+    for rx in _AGE_PATTERNS:
+        m = rx.search(text)
+        if m and (best is None or m.start() < best.start()):
+            value = float(m.group(1))
+            if 0 <= value <= 125:
+                best = m
+    if best is not None:
+        age, age_span = float(best.group(1)), best.span()
+    else:
+        m = _MONTHS_OLD.search(text)
+        if m:
+            age, age_span = round(int(m.group(1)) / 12.0, 2), m.span()
+    sex = sex_span = None
+    m = _SEX_NEAR_AGE.search(text)
+    if m:
+        word = (m.group(1) or m.group(2)).lower()
+        sex = "female" if word in ("woman", "female", "lady", "girl", "f") else "male"
+        g = 1 if m.group(1) else 2
+        sex_span = m.span(g)
+    else:
+        males = list(_MALE.finditer(text))
+        females = list(_FEMALE.finditer(text))
+        # bare "M"/"F" tokens are only trusted next to an age, handled above
+        males = [x for x in males if x.group(0) not in ("M",)]
+        females = [x for x in females if x.group(0) not in ("F",)]
+        if len(males) > len(females):
+            sex, sex_span = "male", males[0].span()
+        elif len(females) > len(males):
+            sex, sex_span = "female", females[0].span()
+    return Demographics(age=age, age_span=age_span, sex=sex, sex_span=sex_span)
