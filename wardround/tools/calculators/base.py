@@ -229,9 +229,8 @@ def _quantity_type(spec: QuantitySpec) -> Any:
 
     schema = {
         "anyOf": [{"type": "number"}, {"type": "string"}],
-        "description": f"a number in {spec.canonical or 'no unit'}, or a string with a unit such as "
-                       f"'{spec.lo if spec.lo > 0 else spec.hi / 10:g} {spec.canonical}'; accepted units: "
-                       f"{spec.describe_units()}; range {spec.lo:g}-{spec.hi:g}",
+        "x-accepts": f"a number in {spec.canonical or 'no unit'} or a string with a unit; units: "
+                     f"{spec.describe_units()}; range {spec.lo:g}-{spec.hi:g}",
     }
     return Annotated[float, BeforeValidator(_validate), WithJsonSchema(schema), spec]
 
@@ -445,10 +444,19 @@ def param(description: str, *, aliases: Sequence[str] = (), normal: Any = _MISSI
     return Field(default, description=desc, json_schema_extra=extra or None)
 
 
-class CalculatorInput(BaseModel):
-    """Base class of calculator input models: unknown keys are rejected, values validated on assignment."""
+def _augment_schema(schema: dict[str, Any]) -> None:
+    """Fold each quantity's accepted units and range into its description (what a language model reads)."""
+    for prop in schema.get("properties", {}).values():
+        branches = [prop, *prop.get("anyOf", [])]
+        accepts = next((b.pop("x-accepts") for b in branches if isinstance(b, dict) and "x-accepts" in b), None)
+        if accepts:
+            prop["description"] = f"{prop.get('description', '')} ({accepts})".strip()
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class CalculatorInput(BaseModel):
+    """Base class of calculator input models: unknown keys are rejected, instances are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_augment_schema)
 
 
 class Computed:

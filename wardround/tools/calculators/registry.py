@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,7 @@ from wardround.errors import InputError
 from wardround.tools.calculators import base
 from wardround.tools.calculators.base import REGISTRY, Calculator, CalculatorResult
 
-_NOT_CALCULATORS = {"base", "registry", "tools", "evidence"}
+_NOT_CALCULATORS = {"base", "registry", "tools", "ledger"}
 _loaded = False
 
 
@@ -65,20 +66,29 @@ def find_calculator(query: str, limit: int = 5) -> list[Calculator]:
     return [c for _, _, c in scored[:limit]]
 
 
+_STOP = {"the", "and", "for", "score", "calculator", "index", "rule", "criteria", "with", "what", "patient",
+         "of", "risk", "equation"}
+
+
 def _score(q: str, raw: str, c: Calculator) -> float:
+    """Rank: exact name/synonym match, then containment, close spelling, and shared words."""
     import difflib
 
-    names = [c.id, c.name, *c.synonyms]
     best = 0.0
-    for n in names:
+    for n in (c.id, c.name, *c.synonyms):
         nk = base.normalize_key(n)
         if not nk:
             continue
         if nk == q:
-            return 100.0
+            return 1000.0
+        if min(len(q), len(nk)) >= 4 and (q in nk or nk in q):
+            best = max(best, 60.0 + 20.0 * min(len(q), len(nk)) / max(len(q), len(nk)))
         ratio = difflib.SequenceMatcher(None, q, nk).ratio()
-        best = max(best, 60.0 * ratio, 50.0 if (q in nk or nk in q) and min(len(q), len(nk)) >= 3 else 0.0)
-    words = {w for w in raw.lower().replace("-", " ").split() if len(w) > 2}
-    text = " ".join([c.name, *c.synonyms, *c.keywords]).lower()
-    hits = sum(1 for w in words if w in text)
-    return best + 10.0 * hits
+        if ratio >= 0.7:
+            best = max(best, 80.0 * ratio)
+    words = {w for w in re.findall(r"[a-z0-9]+", raw.lower()) if len(w) > 2 and w not in _STOP}
+    if words:
+        name_words = set(re.findall(r"[a-z0-9]+", " ".join([c.id.replace("_", " "), c.name, *c.synonyms]).lower()))
+        kw_words = set(re.findall(r"[a-z0-9]+", " ".join(c.keywords).lower()))
+        best += sum(12.0 if w in name_words else 8.0 if w in kw_words else 0.0 for w in words)
+    return best
