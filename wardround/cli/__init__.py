@@ -40,3 +40,9 @@ from wardround.cli import run as _run  # noqa: E402
 app.command("run")(_run.run_command)
 app.command("review")(_run.review_command)
 app.command("graph")(_run.graph_command)
+from wardround.cli import calc as _calc  # noqa: E402
+
+app.add_typer(_calc.app, name="calc")
+from wardround.cli import eval as _eval  # noqa: E402
+
+app.add_typer(_eval.app, name="eval")
