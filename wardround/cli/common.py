@@ -11,13 +11,17 @@ import typer
 from rich.console import Console
 
 console = Console()
-err_console = Console(stderr=True)
 
 
 def fail(field: str, problem: str, fix: str | None = None) -> NoReturn:
     """Print ``error: field: problem; fix`` on one line and exit with code 2."""
-    err_console.print(f"[bold red]error:[/] {field}: {problem}" + (f"; {fix}" if fix else ""), highlight=False)
+    error_line(f"{field}: {problem}" + (f"; {fix}" if fix else ""))
     raise typer.Exit(2)
+
+
+def error_line(message: str, prefix: str = "error") -> None:
+    """Write one unwrapped error line to stderr (coloured on a terminal)."""
+    typer.secho(f"{prefix}: {' '.join(message.split())}", err=True, fg="red", bold=True)
 
 
 @contextlib.contextmanager
@@ -38,8 +42,7 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
             raise
         if isinstance(exc, WardroundError | ValidationError | FileNotFoundError | PermissionError):
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            err_console.print(f"error: {message}", style="bold red", highlight=False, markup=False)
+            error_line(message)
             raise typer.Exit(2) from None
-        err_console.print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                          style="bold red", highlight=False, markup=False)
+        error_line(f"{type(exc).__name__}: {exc} (run with --debug for the traceback)", prefix="internal error")
         raise typer.Exit(3) from None

@@ -23,6 +23,7 @@ def run_command(
     review: Annotated[bool, typer.Option("--review", help="Pause at the attending for human review (needs --db).")] = False,
     max_specialists: Annotated[int, typer.Option("--max-specialists", min=1, max=12)] = 3,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
+    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Folder of an alternative knowledge base.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Run one case through the ward round and print the cited diagnosis."""
@@ -33,7 +34,8 @@ def run_command(
         c = as_case(Path(case)) if Path(case).suffix else as_case(case)
         if review and db is None:
             fail("--review", "human review needs a checkpoint to resume from", "add --db PATH --thread-id ID")
-        cfg = WardConfig(model=model, max_specialists=max_specialists, human_review=review)
+        cfg = WardConfig(model=model, max_specialists=max_specialists, human_review=review,
+                         knowledge=str(knowledge) if knowledge else None)
         with _graph(db) as graph:
             configurable: dict[str, Any] = {"ward": cfg.model_dump(mode="json"),
                                             "thread_id": thread_id or c.id}
@@ -171,6 +173,6 @@ def _print_result(result: Any, as_json: bool, markdown: bool) -> None:
     console.print(f"[bold]Case {result.case.id}[/]"
                   + (f" - expected: {result.case.expected_diagnosis}" if result.case.expected_diagnosis else ""))
     if result.triage:
-        console.print(f"[dim]{result.triage.rationale}[/]", highlight=False)
-    console.print(result.to_text(), highlight=False, markup=False)
+        console.print(f"[dim]{result.triage.rationale}[/]", highlight=False, soft_wrap=True)
+    console.print(result.to_text(), highlight=False, markup=False, soft_wrap=True)
     console.print(f"[{style}]verified: {result.verified}[/]")

@@ -48,6 +48,12 @@ def intake_node(state: WardState, config: RunnableConfig) -> dict:
     """Validate the case and record its facts as intake evidence."""
     t0 = time.perf_counter()
     case = _as_case(state.get("case"))
+    h = case.history
+    structured = (any(v is not None for v in case.vitals.model_dump().values()) or case.labs or case.imaging
+                  or h.conditions or h.medications)
+    if not case.note.strip() and not structured:
+        raise CaseError("note", "the case has no note text and no findings wardround can use",
+                        "add a clinical note or structured vitals, labs or history")
     evidence = intake(case, load_knowledge(ward_config(config).knowledge), existing=(state.get("ledger") or {}).keys())
     if not any(ev.finding for ev in evidence):
         raise CaseError("note", "the case has no note text and no findings wardround can use",

@@ -1,0 +1,5 @@
+"""``python -m wardround.cli``."""
+
+from wardround.cli import main
+
+main()
