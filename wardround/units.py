@@ -331,3 +331,4 @@ _SPELLINGS.update({
 
 # Sodium is occasionally reported in mg/dL (1 mmol/L = 22.99 mg/L = 2.299 mg/dL).
 ANALYTES["sodium"].factors["mg/dL"] = 1.0 / 2.299
+_SPELLINGS["l/l"] = "L/L"  # haematocrit as a fraction

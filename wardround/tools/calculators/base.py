@@ -97,7 +97,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_type_hints
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 from pydantic_core import PydanticUndefined
@@ -227,11 +227,7 @@ def _quantity_type(spec: QuantitySpec) -> Any:
     def _validate(raw: Any, info: Any) -> float:
         return spec.validate(raw, info.field_name or spec.name)
 
-    schema = {
-        "anyOf": [{"type": "number"}, {"type": "string"}],
-        "x-accepts": f"a number in {spec.canonical or 'no unit'} or a string with a unit; units: "
-                     f"{spec.describe_units()}; range {spec.lo:g}-{spec.hi:g}",
-    }
+    schema = {"anyOf": [{"type": "number"}, {"type": "string"}]}
     return Annotated[float, BeforeValidator(_validate), WithJsonSchema(schema), spec]
 
 
@@ -444,19 +440,43 @@ def param(description: str, *, aliases: Sequence[str] = (), normal: Any = _MISSI
     return Field(default, description=desc, json_schema_extra=extra or None)
 
 
-def _augment_schema(schema: dict[str, Any]) -> None:
-    """Fold each quantity's accepted units and range into its description (what a language model reads)."""
-    for prop in schema.get("properties", {}).values():
-        branches = [prop, *prop.get("anyOf", [])]
-        accepts = next((b.pop("x-accepts") for b in branches if isinstance(b, dict) and "x-accepts" in b), None)
-        if accepts:
-            prop["description"] = f"{prop.get('description', '')} ({accepts})".strip()
+def find_spec(finfo: Any) -> QuantitySpec | None:
+    """The ``QuantitySpec`` of a pydantic field, also inside ``Optional[...]``."""
+    for m in finfo.metadata:
+        if isinstance(m, QuantitySpec):
+            return m
+    for arg in get_args(finfo.annotation):
+        for m in getattr(arg, "__metadata__", ()):
+            if isinstance(m, QuantitySpec):
+                return m
+    return None
+
+
+_ACCEPTS = "accepted units: "
 
 
 class CalculatorInput(BaseModel):
-    """Base class of calculator input models: unknown keys are rejected, instances are frozen."""
+    """Base class of calculator input models: unknown keys are rejected, instances are frozen.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_augment_schema)
+    Each quantity field's description gets its accepted units and range appended, so that any JSON schema
+    built from the model (pydantic's, LangChain's tool schema) tells a language model what to send.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        changed = False
+        for finfo in cls.model_fields.values():
+            spec = find_spec(finfo)
+            if spec is not None and _ACCEPTS not in (finfo.description or ""):
+                finfo.description = (f"{finfo.description or spec.name} (a number in {spec.canonical or 'no unit'} "
+                                     f"or text with a unit; {_ACCEPTS}{spec.describe_units()}; range "
+                                     f"{spec.lo:g}-{spec.hi:g})")
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)
 
 
 class Computed:
@@ -541,11 +561,10 @@ class Calculator:
         self._alias_cache: dict[str, str | None] = {}
         for fname, finfo in model.model_fields.items():
             extra = finfo.json_schema_extra if isinstance(finfo.json_schema_extra, dict) else {}
-            meta = finfo.metadata
-            spec = next((m for m in meta if isinstance(m, QuantitySpec)), None)
+            spec = find_spec(finfo)
             ann = str(finfo.annotation)
-            kind = ("quantity" if spec is not None and finfo.annotation is float else
-                    "count" if spec is not None else
+            kind = ("count" if spec is not None and "int" in ann else
+                    "quantity" if spec is not None else
                     "finding" if finfo.annotation is bool else
                     "sex" if "male" in ann else
                     "date" if finfo.annotation is _dt.date else "choice")
@@ -556,7 +575,8 @@ class Calculator:
                 a = ANALYTES[spec.name]
                 aliases += (a.name.replace("_", " "), *a.aliases)
             required = finfo.is_required()
-            self.fields[fname] = FieldInfo(fname, finfo.description or "", required,
+            desc = (finfo.description or "").split(" (a number in ", 1)[0]
+            self.fields[fname] = FieldInfo(fname, desc, required,
                                            None if required else finfo.default, normal, has_normal,
                                            aliases, spec, kind)
             for key in (fname, *aliases):
