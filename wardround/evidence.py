@@ -53,6 +53,7 @@ class Evidence(BaseModel):
     present: bool | None = Field(None, description="True: finding present; False: explicitly absent")
     value: float | int | str | bool | None = None
     unit: str | None = None
+    quantity: str | None = Field(None, description="measured quantity: a vital, an analyte, age or sex")
     quote: str | None = None
     span: tuple[int, int] | None = None
     field: str | None = None

@@ -24,6 +24,10 @@ _VITAL_LABELS = {
 }
 
 
+# Vital fields of the case -> the calculator vocabulary of quantities (units travel with the value).
+_QUANTITY_NAMES = {"temperature_c": "temperature", "weight_kg": "weight", "height_cm": "height"}
+
+
 @dataclass
 class FindingStatus:
     """Whether a finding is present or explicitly absent, and the evidence ids that say so."""
@@ -69,17 +73,19 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
         for f in rules:
             holds = _rule_holds(f.demographic, age)
             stmt = f"Age {age:g} years ({'meets' if holds else 'does not meet'} {f.name}: age {_describe_rule(f.demographic)})"
-            _emit(w, case, src, stmt, age, "years", finding=f.id, present=holds)
+            _emit(w, case, src, stmt, age, "years", finding=f.id, present=holds, quantity="age")
             emitted = True
         if not emitted:
-            _emit(w, case, src, f"Age {age:g} years", age, "years")
+            _emit(w, case, src, f"Age {age:g} years", age, "years", quantity="age")
     if sex and sex != "unknown":
         src = {"field": "sex"} if case.sex != "unknown" else {"span": demo.sex_span}  # type: ignore[union-attr]
-        for f in demographic_findings:
-            if f.demographic.field == "sex":
-                holds = str(f.demographic.value).lower() == sex
-                _emit(w, case, src, f"Sex {sex} ({f.name}: {'yes' if holds else 'no'})", sex, None,
-                      finding=f.id, present=holds)
+        sex_rules = [f for f in demographic_findings if f.demographic.field == "sex"]
+        for f in sex_rules:
+            holds = str(f.demographic.value).lower() == sex
+            _emit(w, case, src, f"Sex {sex} ({f.name}: {'yes' if holds else 'no'})", sex, None,
+                  finding=f.id, present=holds, quantity="sex")
+        if not sex_rules:
+            _emit(w, case, src, f"Sex {sex}", sex, None, quantity="sex")
 
     # Vitals: structured fields, then vitals only mentioned in the note.
     seen_vitals: set[str] = set()
@@ -151,13 +157,14 @@ def _vital_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, name: str,
     recorded_value = value if "field" in src else (shown[0] if shown else value)
     recorded_unit = unit if "field" in src else (shown[1] if shown else unit)
     text = f"{label} {value:g}{(' ' + unit) if unit else ''}"
+    quantity = _QUANTITY_NAMES.get(name, name)
     if not rules:
-        _emit(w, case, src, text, recorded_value, recorded_unit or None)
+        _emit(w, case, src, text, recorded_value, recorded_unit or None, quantity=quantity)
         return
     for f in rules:
         holds = _rule_holds(f.vital, value)
         _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(f.vital)})",
-              recorded_value, recorded_unit or None, finding=f.id, present=holds)
+              recorded_value, recorded_unit or None, finding=f.id, present=holds, quantity=quantity)
 
 
 def _lab_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, analyte: str, canonical: float, src: dict,
@@ -167,12 +174,12 @@ def _lab_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, analyte: str
     recorded_value = recorded if recorded is not None else value
     rules = _lab_findings(kb, analyte)
     if not rules:
-        _emit(w, case, src, text, recorded_value, unit or None)
+        _emit(w, case, src, text, recorded_value, unit or None, quantity=analyte)
         return
     for f in rules:
         holds = _rule_holds(f.lab, canonical)
         _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(f.lab)})",
-              recorded_value, unit or None, finding=f.id, present=holds)
+              recorded_value, unit or None, finding=f.id, present=holds, quantity=analyte)
 
 
 def finding_status(evidence: Iterable[Evidence]) -> dict[str, FindingStatus]:
