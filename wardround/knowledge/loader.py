@@ -1,0 +1,284 @@
+"""Load and cross-check the knowledge base YAML files (specialties, findings, conditions, references).
+
+The data live in ``wardround/knowledge/data``:
+
+- ``specialties.yaml``: ``specialties: [{id, name, prefix, description}, ...]``
+- ``findings.yaml``: ``findings: [{id, name, patterns, specialties, vital, lab, demographic, history}, ...]``
+- ``conditions/<specialty>.yaml``: ``specialty: <id>`` and ``conditions: [...]`` (a condition may override
+  ``specialty``)
+- ``references.yaml`` (optional): ``references: {"PMID:9786377": {citation, pmid, doi, url}, ...}``
+
+Every problem is reported as a ``KnowledgeError`` naming the file, the item and the fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
+
+from wardround.errors import KnowledgeError
+from wardround.knowledge.models import Condition, Finding, Reference, Specialty
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).parent / "data"
+
+# British -> American spellings folded when matching condition names ("haemorrhage" == "hemorrhage").
+_SPELLING_FOLDS = (("oesophag", "esophag"), ("oedem", "edem"), ("haem", "hem"), ("aem", "em"),
+                   ("isation", "ization"), ("yse", "yze"))
+
+
+def normalize_name(text: str) -> str:
+    """Fold a condition name for lookup: lower case, punctuation to spaces, single spaces, US spelling."""
+    out = re.sub(r"[^a-z0-9]+", " ", text.lower().replace("'", "")).strip()
+    for british, american in _SPELLING_FOLDS:
+        out = out.replace(british, american)
+    return out
+
+
+class KnowledgeBase(BaseModel):
+    """The loaded knowledge base: dictionaries keyed by id, in file order, and name lookups."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    specialties: dict[str, Specialty]
+    findings: dict[str, Finding]
+    conditions: dict[str, Condition]
+    references: dict[str, Reference] = {}
+    source: str = ""
+
+    _names: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, __context: Any) -> None:
+        """Index ids, names and aliases of the conditions for ``find_condition``."""
+        for cond in self.conditions.values():
+            for label in (cond.id, cond.name, *cond.aliases):
+                self._names.setdefault(normalize_name(label), cond.id)
+
+    def conditions_for(self, specialty_id: str) -> list[Condition]:
+        """The conditions a specialty considers, in file order; unknown specialty ids raise ``KnowledgeError``."""
+        if specialty_id not in self.specialties:
+            raise KnowledgeError(f"unknown specialty {specialty_id!r}; use one of: {', '.join(self.specialties)}")
+        return [c for c in self.conditions.values() if c.specialty == specialty_id]
+
+    def find_condition(self, name: str) -> Condition | None:
+        """Resolve an id, name or alias (case, whitespace, punctuation and UK/US spelling folded) to a condition."""
+        if not name:
+            return None
+        hit = self._names.get(normalize_name(name))
+        return self.conditions[hit] if hit else None
+
+    def specialty_by_prefix(self, prefix: str) -> Specialty | None:
+        """The specialty whose evidence-id prefix is ``prefix`` (e.g. ``"CA"``), or ``None``."""
+        for spec in self.specialties.values():
+            if spec.prefix == prefix:
+                return spec
+        return None
+
+    def conditions_with_finding(self, finding_id: str) -> list[Condition]:
+        """Conditions that carry a likelihood ratio for ``finding_id``."""
+        return [c for c in self.conditions.values() if finding_id in c.findings]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KnowledgeError(f"{path}: file is missing; restore it from the wardround package or pass the "
+                             "folder that holds it") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise KnowledgeError(f"{path.name}: malformed YAML{where}; fix the YAML syntax") from None
+
+
+def _section(path: Path, data: Any, key: str, kind: type) -> Any:
+    if not isinstance(data, dict) or key not in data:
+        raise KnowledgeError(f"{path.name}: expected a top-level '{key}:' key; put the items under '{key}:'")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise KnowledgeError(f"{path.name}: '{key}' must be a {'list' if kind is list else 'mapping'}; "
+                             f"got {type(value).__name__}")
+    return value
+
+
+_FIXES = {
+    "extra_forbidden": "remove the key or check its spelling",
+    "missing": "add it",
+    "greater_than": "use a positive number",
+    "greater_than_equal": "use a larger number",
+    "less_than": "use a smaller number",
+    "less_than_equal": "use a smaller number",
+    "string_pattern_mismatch": "use the documented format (snake_case ids, 1-3 capital letters for prefixes)",
+    "literal_error": "use one of the allowed values",
+    "float_parsing": "give a number",
+    "too_short": "add at least one entry",
+    "dict_type": "give a mapping",
+    "list_type": "give a list",
+}
+
+
+def _validate(model: type[BaseModel], raw: Any, path: Path, item: str) -> Any:
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"{path.name}: {item}: expected a mapping of fields, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        msg = err.get("msg", "invalid value")
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        bad = err.get("input")
+        shown = f" (got {bad!r})" if not isinstance(bad, dict | list) and err.get("type") != "missing" else ""
+        fix = _FIXES.get(err.get("type", ""), "")
+        text = f"{path.name}: {item}: {loc or 'item'}: {msg}{shown}"
+        if fix and "use " not in msg and "write " not in msg and "give " not in msg:
+            text += f"; {fix}"
+        raise KnowledgeError(text) from None
+
+
+def _item_name(raw: Any, index: int, kind: str) -> str:
+    ident = raw.get("id") if isinstance(raw, dict) else None
+    return f"{kind} {ident!r}" if ident else f"{kind} #{index + 1}"
+
+
+def _load_specialties(path: Path) -> dict[str, Specialty]:
+    out: dict[str, Specialty] = {}
+    prefixes: dict[str, str] = {}
+    for i, raw in enumerate(_section(path, _read_yaml(path), "specialties", list)):
+        item = _item_name(raw, i, "specialty")
+        spec = _validate(Specialty, raw, path, item)
+        if spec.id in out:
+            raise KnowledgeError(f"{path.name}: {item}: duplicate id; give each specialty a unique id")
+        if spec.prefix in prefixes:
+            raise KnowledgeError(f"{path.name}: {item}: prefix {spec.prefix!r} is already used by "
+                                 f"{prefixes[spec.prefix]!r}; choose a unique prefix")
+        out[spec.id] = spec
+        prefixes[spec.prefix] = spec.id
+    if not out:
+        raise KnowledgeError(f"{path.name}: no specialties; add at least one")
+    return out
+
+
+def _load_findings(path: Path, specialties: dict[str, Specialty]) -> dict[str, Finding]:
+    out: dict[str, Finding] = {}
+    for i, raw in enumerate(_section(path, _read_yaml(path), "findings", list)):
+        item = _item_name(raw, i, "finding")
+        finding = _validate(Finding, raw, path, item)
+        if finding.id in out:
+            raise KnowledgeError(f"{path.name}: {item}: duplicate id; merge the two entries or rename one")
+        for spec_id in finding.specialties:
+            if spec_id not in specialties:
+                raise KnowledgeError(f"{path.name}: {item}: unknown specialty {spec_id!r} in specialties; "
+                                     f"use one of: {', '.join(specialties)}")
+        out[finding.id] = finding
+    return out
+
+
+def _load_references(path: Path) -> dict[str, Reference]:
+    if not path.exists():
+        return {}
+    out: dict[str, Reference] = {}
+    for key, raw in _section(path, _read_yaml(path), "references", dict).items():
+        if not isinstance(raw, dict):
+            raise KnowledgeError(f"{path.name}: reference {key!r}: expected a mapping with 'citation'")
+        out[str(key)] = _validate(Reference, {"key": str(key), **raw}, path, f"reference {key!r}")
+    return out
+
+
+def _condition_files(folder: Path, specialties: dict[str, Specialty]) -> list[Path]:
+    if not folder.is_dir():
+        raise KnowledgeError(f"{folder}: conditions folder is missing; add conditions/<specialty>.yaml files")
+    files = sorted(folder.glob("*.yaml"))
+    order = {spec_id: i for i, spec_id in enumerate(specialties)}
+    return sorted(files, key=lambda p: (order.get(p.stem, len(order)), p.name))
+
+
+def _load_conditions(folder: Path, specialties: dict[str, Specialty], findings: dict[str, Finding],
+                     references: dict[str, Reference]) -> dict[str, Condition]:
+    out: dict[str, Condition] = {}
+    names: dict[str, str] = {}
+    for path in _condition_files(folder, specialties):
+        data = _read_yaml(path)
+        items = _section(path, data, "conditions", list)
+        default_spec = data.get("specialty")
+        if default_spec is not None and default_spec not in specialties:
+            raise KnowledgeError(f"{path.name}: unknown specialty {default_spec!r}; use one of: "
+                                 f"{', '.join(specialties)}")
+        for i, raw in enumerate(items):
+            item = _item_name(raw, i, "condition")
+            if isinstance(raw, dict) and "specialty" not in raw and default_spec is not None:
+                raw = {**raw, "specialty": default_spec}
+            cond = _validate(Condition, raw, path, item)
+            _check_condition(cond, path, item, specialties, findings, references)
+            if cond.id in out:
+                raise KnowledgeError(f"{path.name}: {item}: duplicate id (also in "
+                                     f"{out[cond.id].specialty}); rename one")
+            for label in (cond.id, cond.name, *cond.aliases):
+                key = normalize_name(label)
+                other = names.get(key)
+                if other is not None and other != cond.id:
+                    raise KnowledgeError(f"{path.name}: {item}: name or alias {label!r} is already used by "
+                                         f"condition {other!r}; remove or reword it")
+                names[key] = cond.id
+            out[cond.id] = cond
+    return out
+
+
+def _check_condition(cond: Condition, path: Path, item: str, specialties: dict[str, Specialty],
+                     findings: dict[str, Finding], references: dict[str, Reference]) -> None:
+    if cond.specialty not in specialties:
+        raise KnowledgeError(f"{path.name}: {item}: unknown specialty {cond.specialty!r}; use one of: "
+                             f"{', '.join(specialties)}")
+    for finding_id in cond.findings:
+        if finding_id not in findings:
+            raise KnowledgeError(f"{path.name}: {item}: unknown finding {finding_id!r}; define it in "
+                                 "findings.yaml or fix the id")
+    if references:
+        cited = [cond.prior_reference, *cond.references, *(lr.reference for lr in cond.findings.values())]
+        for ref in cited:
+            if not ref.startswith("unverified:") and ref not in references:
+                raise KnowledgeError(f"{path.name}: {item}: reference {ref!r} is not in references.yaml; "
+                                     "add its citation there")
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(folder: Path) -> KnowledgeBase:
+    specialties = _load_specialties(folder / "specialties.yaml")
+    findings = _load_findings(folder / "findings.yaml", specialties)
+    references = _load_references(folder / "references.yaml")
+    conditions = _load_conditions(folder / "conditions", specialties, findings, references)
+    if not conditions:
+        raise KnowledgeError(f"{folder}: no conditions found; add conditions/<specialty>.yaml files")
+    log.debug("knowledge base %s: %d specialties, %d findings, %d conditions", folder, len(specialties),
+              len(findings), len(conditions))
+    return KnowledgeBase(specialties=specialties, findings=findings, conditions=conditions,
+                         references=references, source=str(folder))
+
+
+def load_knowledge(path: str | Path | None = None) -> KnowledgeBase:
+    """Load (once, then cached) the knowledge base in ``path``, by default the one shipped with wardround.
+
+    Raises ``KnowledgeError`` naming the file, the item and the fix when a file is inconsistent.
+    """
+    folder = Path(path).expanduser().resolve() if path is not None else DATA_DIR
+    if not folder.is_dir():
+        raise KnowledgeError(f"{folder}: knowledge folder does not exist; pass a folder holding "
+                             "specialties.yaml, findings.yaml and conditions/")
+    return _load_cached(folder)
+
+
+load_knowledge.cache_clear = _load_cached.cache_clear  # type: ignore[attr-defined]
