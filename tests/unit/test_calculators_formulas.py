@@ -57,10 +57,13 @@ def test_mdrd() -> None:
 def test_acid_base_family() -> None:
     e = {"sodium": 140, "chloride": 100, "bicarbonate": 10}
     assert value("anion_gap", **e) == 30
-    assert value("delta_gap", **e) == 18
+    assert value("delta_gap", **e) == 18 - 14  # Wrenn: (AG - 12) - (24 - HCO3)
+    assert value("delta_gap", **e, definition="excess_anion_gap") == 18
+    assert value("delta_gap", sodium=140, chloride=100, bicarbonate=24) == 4  # = Na - Cl - 36
     assert value("delta_ratio", **e) == pytest.approx(18 / 14)
     assert value("albumin_corrected_anion_gap", **e, albumin="20 g/L") == pytest.approx(35.0)
     assert value("albumin_corrected_delta_gap", **e, albumin=2.0) == pytest.approx(23.0)
+    assert value("albumin_corrected_delta_gap", **e, albumin=2.0, definition="wrenn") == pytest.approx(9.0)
     assert value("albumin_corrected_delta_ratio", **e, albumin=2.0) == pytest.approx(23 / 14)
     with pytest.raises(InputError, match="bicarbonate"):
         calculate("delta_ratio", {"sodium": 140, "chloride": 100, "bicarbonate": 24})

@@ -102,7 +102,7 @@ def test_evidence_recomputes_and_detects_tampering() -> None:
     writer = EvidenceWriter("CA", "cardiology")
     ev = result_to_evidence(writer, calculate("qtc_fridericia", {"qt_interval": "0.42 s", "heart_rate": "75/min"}))
     assert ev.tool == "calculator:qtc_fridericia" and ev.inputs == {"qt_interval": 420.0, "heart_rate": 75.0}
-    assert ev.reference and "doi" in ev.reference
+    assert ev.reference and "Fridericia" in ev.reference
     ledger = Ledger()
     ledger.add(ev)
     assert ledger.verify().ok

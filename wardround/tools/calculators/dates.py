@@ -56,8 +56,8 @@ class ConceptionInput(DueDateInput):
     synonyms=("estimated date of conception", "conception date", "date of conception", "estimated conception"),
     keywords=("pregnancy", "ovulation", "last menstrual period"),
     reference="Ovulation about 14 days before the next menses (constant luteal phase): Wilcox AJ, Dunson D, "
-              "Baird DD. The timing of the 'fertile window' in the menstrual cycle. BMJ 2000;321:1259-62. "
-              "doi:10.1136/bmj.321.7271.1259",
+              "Baird DD. The timing of the 'fertile window' in the menstrual cycle. BMJ 2000;321:1259-62 "
+              "[reference unverified]",
 )
 def estimated_conception_date(x: ConceptionInput) -> Computed:
     """Conception ≈ ovulation = LMP + (cycle length − 14) days (LMP + 14 days for a 28-day cycle)."""

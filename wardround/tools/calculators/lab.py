@@ -60,7 +60,7 @@ class CockcroftGaultInput(CalculatorInput):
 
 
 def adjusted_body_weight_value(weight: float, ibw: float) -> float:
-    """Adjusted body weight = IBW + 0.4 × (actual − IBW) (Traynor 1995, PMID:7726530)."""
+    """Adjusted body weight = IBW + 0.4 × (actual − IBW) (Traynor 1995)."""
     return ibw + 0.4 * (weight - ibw)
 
 
@@ -192,7 +192,7 @@ def mdrd_gfr(x: MdrdInput) -> Computed:
 # ---------------------------------------------------------------------------------------------------------
 # Acid-base
 
-_AG_NORMAL = 12.0  # mEq/L, the normal anion gap used by the delta gap (Wrenn 1990, PMID:2240729)
+_AG_NORMAL = 12.0  # mEq/L, the normal anion gap used by the delta gap (Wrenn 1990)
 _HCO3_NORMAL = 24.0  # mEq/L
 _ALB_NORMAL = 4.0  # g/dL
 
@@ -233,7 +233,7 @@ _AG_REF = ("Emmett M, Narins RG. Clinical use of the anion gap. Medicine (Baltim
 _FIGGE = ("Figge J, Jabor A, Kazda A, Fencl V. Anion gap and hypoalbuminemia. Crit Care Med "
           "1998;26:1807-10. PMID:9824071")
 _WRENN = ("Wrenn K. The delta (delta) gap: an approach to mixed acid-base disorders. Ann Emerg Med "
-          "1990;19:1310-3. PMID:2240729")
+          "1990;19:1310-3 [PMID unverified]")
 
 
 @calculator(id="anion_gap", name="Anion Gap", category="lab", unit="mEq/L",
@@ -256,17 +256,47 @@ def albumin_corrected_anion_gap(x: AlbuminAnionGapInput) -> Computed:
 
 
 def _delta_band(dg: float) -> str:
+    # ±6 thresholds: Wrenn 1990 (two standard deviations of the delta gap in his laboratory's normals).
     return ("possible concurrent metabolic alkalosis (delta gap > 6)" if dg > 6 else
             "possible concurrent non-gap acidosis (delta gap < −6)" if dg < -6 else "pure anion gap acidosis range")
 
 
+DeltaGapDefinition = choice({
+    "wrenn": ["delta anion gap minus delta bicarbonate", "bicarbonate gap", "dag - dhco3"],
+    "excess_anion_gap": ["excess anion gap", "anion gap - 12", "delta anion gap", "ag - 12"]})
+
+
+class DeltaGapInput(AnionGapInput):
+    """Inputs of the delta gap."""
+
+    definition: DeltaGapDefinition = param(
+        "wrenn: (AG − 12) − (24 − HCO3), Wrenn's delta gap (default); excess_anion_gap: AG − 12",
+        default="wrenn")
+
+
+class AlbuminDeltaGapInput(AlbuminAnionGapInput):
+    """Inputs of the albumin-corrected delta gap."""
+
+    definition: DeltaGapDefinition = param(
+        "excess_anion_gap: albumin-corrected AG − 12 (default, the numerator of the albumin-corrected delta ratio); "
+        "wrenn: additionally minus (24 − HCO3)", default="excess_anion_gap")
+
+
+def _delta(definition: str, excess: float, hco3: float) -> tuple[float, str]:
+    if definition == "wrenn":
+        v = excess - (_HCO3_NORMAL - hco3)
+        return v, f"delta gap = ΔAG − ΔHCO3 = {excess:.2f} − (24 − {hco3:g}) = {v:.2f} mEq/L"
+    return excess, f"delta gap = AG − 12 = {excess:.2f} mEq/L"
+
+
 @calculator(id="delta_gap", name="Delta Gap", category="lab", unit="mEq/L",
-            synonyms=("delta gap", "excess anion gap"), keywords=("acid-base", "mixed disorder"), reference=_WRENN)
-def delta_gap(x: AnionGapInput) -> Computed:
-    """Delta gap = anion gap − 12."""
+            synonyms=("delta gap", "bicarbonate gap", "delta-delta gap"), keywords=("acid-base", "mixed disorder"),
+            reference=_WRENN)
+def delta_gap(x: DeltaGapInput) -> Computed:
+    """Wrenn's delta gap = (AG − 12) − (24 − HCO3); > +6 suggests metabolic alkalosis, < −6 a non-gap acidosis."""
     ag = _ag(x)
-    dg = ag - _AG_NORMAL
-    return Computed(dg, "mEq/L", _delta_band(dg), [_ag_step(x, ag), f"delta gap = AG − 12 = {dg:.2f} mEq/L"])
+    dg, step = _delta(x.definition, ag - _AG_NORMAL, x.bicarbonate)
+    return Computed(dg, "mEq/L", _delta_band(dg), [_ag_step(x, ag), step])
 
 
 def _ratio_band(r: float) -> str:
@@ -304,13 +334,12 @@ def delta_ratio(x: AnionGapInput) -> Computed:
 @calculator(id="albumin_corrected_delta_gap", name="Albumin Corrected Delta Gap", category="lab", unit="mEq/L",
             synonyms=("albumin corrected delta gap", "corrected delta gap"),
             keywords=("acid-base", "hypoalbuminemia"), reference=f"{_WRENN}; {_FIGGE}")
-def albumin_corrected_delta_gap(x: AlbuminAnionGapInput) -> Computed:
-    """Albumin-corrected delta gap = albumin-corrected AG − 12."""
+def albumin_corrected_delta_gap(x: AlbuminDeltaGapInput) -> Computed:
+    """Albumin-corrected delta gap = albumin-corrected AG − 12 (optionally Wrenn's form, minus (24 − HCO3))."""
     ag = _ag(x)
     v, step = _acag(x, ag)
-    dg = v - _AG_NORMAL
-    return Computed(dg, "mEq/L", _delta_band(dg), [_ag_step(x, ag), step,
-                                                   f"albumin-corrected delta gap = {v:.2f} − 12 = {dg:.2f} mEq/L"])
+    dg, dstep = _delta(x.definition, v - _AG_NORMAL, x.bicarbonate)
+    return Computed(dg, "mEq/L", _delta_band(dg), [_ag_step(x, ag), step, "albumin-corrected " + dstep])
 
 
 @calculator(id="albumin_corrected_delta_ratio", name="Albumin Corrected Delta Ratio", category="lab", unit="",
@@ -343,7 +372,7 @@ class OsmolalityInput(CalculatorInput):
             keywords=("osmolal gap", "hyponatremia", "toxic alcohol"),
             reference="Calculated osmolality = 2·Na + glucose/18 + BUN/2.8: Dorwart WV, Chalmers L. Comparison "
                       "of methods for calculating serum osmolality from chemical concentrations. Clin Chem "
-                      "1975;21:190-4. PMID:1112025")
+                      "1975;21:190-4 [PMID unverified]")
 def serum_osmolality(x: OsmolalityInput) -> Computed:
     """Calculated osmolality = 2 × Na + BUN / 2.8 + glucose / 18 (mg/dL inputs)."""
     v = 2.0 * x.sodium + x.bun / 2.8 + x.glucose / 18.0
@@ -363,7 +392,7 @@ class FreeWaterInput(CalculatorInput):
 
 def total_body_water_fraction(age: float, sex: str) -> tuple[float, str]:
     """Fraction of body weight that is water: 0.6 children and adult men, 0.5 adult women and elderly men,
-    0.45 elderly women (Adrogué HJ, Madias NE. Hypernatremia. N Engl J Med 2000;342:1493-9. PMID:10816188)."""
+    0.45 elderly women (Adrogué HJ, Madias NE. Hypernatremia. N Engl J Med 2000;342:1493-9 [PMID unverified])."""
     if age < 18:
         return 0.6, "child"
     if age >= 65:
@@ -373,7 +402,7 @@ def total_body_water_fraction(age: float, sex: str) -> tuple[float, str]:
 
 @calculator(id="free_water_deficit", name="Free Water Deficit", category="lab", unit="L",
             synonyms=("free water deficit", "water deficit", "fwd"), keywords=("hypernatremia", "dehydration"),
-            reference="Adrogué HJ, Madias NE. Hypernatremia. N Engl J Med 2000;342:1493-9. PMID:10816188")
+            reference="Adrogué HJ, Madias NE. Hypernatremia. N Engl J Med 2000;342:1493-9 [PMID unverified]")
 def free_water_deficit(x: FreeWaterInput) -> Computed:
     """Free water deficit = TBW fraction × weight × (Na / 140 − 1)."""
     frac, who = total_body_water_fraction(x.age, x.sex)
@@ -422,7 +451,7 @@ class SodiumCorrectionInput(CalculatorInput):
             keywords=("hyponatremia", "hyperglycemia", "pseudohyponatremia", "diabetic ketoacidosis"),
             reference="Hillier TA, Abbott RD, Barrett EJ. Hyponatremia: evaluating the correction factor for "
                       "hyperglycemia. Am J Med 1999;106:399-403. PMID:10225241 (Katz MA. Hyperglycemia-induced "
-                      "hyponatremia. N Engl J Med 1973;289:843-4. PMID:4763428 for the 1.6 factor)")
+                      "hyponatremia. N Engl J Med 1973;289:843-4 [PMID unverified] for the 1.6 factor)")
 def sodium_correction_hyperglycemia(x: SodiumCorrectionInput) -> Computed:
     """Corrected Na = Na + factor × (glucose − 100) / 100, factor 2.4 (Hillier 1999) or 1.6 (Katz 1973)."""
     factor = 2.4 if x.method == "hillier" else 1.6

@@ -49,7 +49,7 @@ def bmi_band(value: float) -> str:
     id="bmi", name="Body Mass Index (BMI)", category="physical", unit="kg/m²",
     synonyms=("body mass index", "quetelet index", "bmi"), keywords=("obesity", "weight", "height", "overweight"),
     reference="Keys A, Fidanza F, Karvonen MJ, et al. Indices of relative weight and obesity. "
-              "J Chronic Dis 1972;25:329-43. PMID:4650929",
+              "J Chronic Dis 1972;25:329-43 [PMID unverified]",
 )
 def bmi(x: BmiInput) -> Computed:
     """Body mass index = weight / height², with the WHO adult class."""
@@ -72,7 +72,7 @@ class MapInput(CalculatorInput):
     id="mean_arterial_pressure", name="Mean Arterial Pressure (MAP)", category="physical", unit="mmHg",
     synonyms=("mean arterial pressure", "map", "mean blood pressure"), keywords=("blood pressure", "perfusion"),
     reference="Meaney E, Alva F, Moguel R, et al. Formula and nomogram for the sphygmomanometric calculation of "
-              "the mean arterial pressure. Heart 2000;84:64. doi:10.1136/heart.84.1.64",
+              "the mean arterial pressure. Heart 2000;84:64 [reference unverified]",
 )
 def mean_arterial_pressure(x: MapInput) -> Computed:
     """MAP = DBP + (SBP - DBP) / 3 = (2·DBP + SBP) / 3."""
@@ -89,9 +89,9 @@ def mean_arterial_pressure(x: MapInput) -> Computed:
 # ---------------------------------------------------------------------------------------------------------
 # Body size
 
-_DEVINE = ("Devine BJ. Gentamicin therapy. Drug Intell Clin Pharm 1974;8:650-5 [no PMID: journal not indexed]; "
+_DEVINE = ("Devine BJ. Gentamicin therapy. Drug Intell Clin Pharm 1974;8:650-5 [reference unverified]; "
            "origin reviewed in Pai MP, Paloucek FP. The origin of the 'ideal' body weight equations. "
-           "Ann Pharmacother 2000;34:1066-9. PMID:10981254")
+           "Ann Pharmacother 2000;34:1066-9 [PMID unverified]")
 
 
 def ideal_body_weight_value(sex: str, height_cm: float) -> float:
@@ -131,8 +131,8 @@ class AbwInput(IbwInput):
 @calculator(id="adjusted_body_weight", name="Adjusted Body Weight", category="physical", unit="kg",
             synonyms=("adjusted body weight", "abw", "dosing weight"), keywords=("obesity", "drug dosing"),
             reference="Traynor AM, Nafziger AN, Bertino JS Jr. Aminoglycoside dosing weight correction factors "
-                      "for patients of various body sizes. Antimicrob Agents Chemother 1995;39:545-8. "
-                      "PMID:7726530; IBW: " + _DEVINE)
+                      "for patients of various body sizes. Antimicrob Agents Chemother 1995;39:545-8 [PMID unverified]; "
+                      "IBW: " + _DEVINE)
 def adjusted_body_weight(x: AbwInput) -> Computed:
     """ABW = IBW + 0.4 × (actual weight − IBW)."""
     ibw = ideal_body_weight_value(x.sex, x.height)
@@ -161,7 +161,7 @@ class TargetWeightInput(CalculatorInput):
 
 @calculator(id="target_weight", name="Target weight", category="physical", unit="kg",
             synonyms=("target weight", "goal weight", "weight for target bmi"), keywords=("bmi", "obesity"),
-            reference="BMI definition: Keys A, et al. J Chronic Dis 1972;25:329-43. PMID:4650929")
+            reference="BMI definition: Keys A, et al. J Chronic Dis 1972;25:329-43 [PMID unverified]")
 def target_weight(x: TargetWeightInput) -> Computed:
     """Target weight = target BMI × height² (m)."""
     m = x.height / 100.0
@@ -218,7 +218,7 @@ def _qtc(name: str, x: QtcInput, v: float, formula: str) -> Computed:
             synonyms=("qtc bazett", "bazett", "corrected qt bazett"), keywords=("qt interval", "ecg", "torsades"),
             reference="Bazett HC. An analysis of the time-relations of electrocardiograms. Heart 1920;7:353-70 "
                       "[no PMID]; reprint Ann Noninvasive Electrocardiol 1997;2:177-94. doi:10.1111/j.1542-474X."
-                      "1997.tb00325.x")
+                      "1997.tb00325.x [DOI unverified]")
 def qtc_bazett(x: QtcInput) -> Computed:
     """Bazett: QTc = QT / √RR."""
     rr = 60.0 / x.heart_rate
@@ -229,7 +229,7 @@ def qtc_bazett(x: QtcInput) -> Computed:
             synonyms=("qtc fridericia", "fridericia", "fredericia"), keywords=("qt interval", "ecg"),
             reference="Fridericia LS. Die Systolendauer im Elektrokardiogramm bei normalen Menschen und bei "
                       "Herzkranken. Acta Med Scand 1920;53:469-86 [no PMID]; translation Ann Noninvasive "
-                      "Electrocardiol 2003;8:343-51. doi:10.1046/j.1542-474X.2003.08413.x")
+                      "Electrocardiol 2003;8:343-51 [DOI unverified]")
 def qtc_fridericia(x: QtcInput) -> Computed:
     """Fridericia: QTc = QT / RR^(1/3)."""
     rr = 60.0 / x.heart_rate
