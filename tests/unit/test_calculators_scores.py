@@ -200,6 +200,9 @@ def test_ich_score_known_value() -> None:
     r = calculate("ich_score", {"gcs": 10, "age": 82, "hematoma_volume": "35 cm3", "intraventricular_hemorrhage": True,
                                 "infratentorial_origin": False})
     assert r.value == 4 and "97%" in r.interpretation
+    # the volume of a segmentation result (``volume_ml``) feeds the score directly
+    assert value("ich_score", {"gcs": 14, "age": 60, "volume_ml": 42.0, "intraventricular_hemorrhage": False,
+                               "infratentorial_origin": False}) == 1
     assert value("ich_score", {"gcs": 4, "age": 50, "hematoma_volume": 29.9, "intraventricular_hemorrhage": False,
                                "infratentorial_origin": True}) == 2 + 1
 

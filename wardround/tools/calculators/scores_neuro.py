@@ -123,7 +123,8 @@ class IchInput(CalculatorInput):
     age: Age = param("age in years (>= 80 counts)")
     hematoma_volume: HematomaVolume = param(
         "intracerebral haematoma volume in mL (cm³), from ABC/2 or a segmentation",
-        aliases=("ich volume", "hemorrhage volume", "haemorrhage volume", "haematoma volume", "bleed volume"))
+        aliases=("ich volume", "hemorrhage volume", "haemorrhage volume", "haematoma volume", "bleed volume",
+                 "volume_ml", "hematoma volume ml"))
     intraventricular_hemorrhage: Finding = param("intraventricular extension of haemorrhage",
                                                  aliases=("ivh", "intraventricular haemorrhage"))
     infratentorial_origin: Finding = param("infratentorial (cerebellar or brainstem) origin",
