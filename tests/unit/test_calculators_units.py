@@ -51,10 +51,11 @@ def test_unit_spellings(spelling: str, canonical: str) -> None:
 @pytest.mark.parametrize(("raw", "expected"), [
     (1.2, (1.2, None)), ("1.2 mg/dL", (1.2, "mg/dL")), ("80kg", (80.0, "kg")), ({"value": 3, "unit": "g/L"},
                                                                                   (3.0, "g/L")),
-    ([7.1, "mmol/L"], (7.1, "mmol/L")), (("5", "mg"), (5.0, "mg")), ("-3.5e1 C", (-35.0, "C")),
+    ([7.1, "mmol/L"], (7.1, "mmol/L")), ("5 ft 10 in", (177.8, "cm")), ("6'0\"", (182.88, "cm")), (("5", "mg"), (5.0, "mg")), ("-3.5e1 C", (-35.0, "C")),
 ])
 def test_parse_quantity_forms(raw: object, expected: tuple[float, str | None]) -> None:
-    assert parse_quantity(raw, "x") == expected
+    value, unit = parse_quantity(raw, "x")
+    assert value == pytest.approx(expected[0]) and unit == expected[1]
 
 
 @pytest.mark.parametrize("raw", [True, "abc", {"unit": "mg"}, [1, 2, 3], None])

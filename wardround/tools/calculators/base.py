@@ -124,6 +124,8 @@ _MISSING: Any = PydanticUndefined
 # Quantities
 
 
+_FEET_INCHES_RE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(?:ft|feet|foot|')\s*(\d+(?:\.\d+)?)\s*(?:in|inch|inches|\"|'')?\s*$", re.I)
 _NUM_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -149,6 +151,9 @@ def parse_quantity(raw: Any, field_name: str) -> tuple[float, str | None]:
         else:
             raise InputError(field_name, "a quantity given as a list must be [value, unit]", value=raw)
     elif isinstance(raw, str):
+        fi = _FEET_INCHES_RE.match(raw)
+        if fi:  # 5 ft 7 in, 5'7"
+            return float(fi.group(1)) * 30.48 + float(fi.group(2)) * 2.54, "cm"
         m = _NUM_RE.match(raw)
         if not m:
             raise InputError(field_name, "could not read a number", value=raw, fix='write e.g. "1.2 mg/dL"')
@@ -201,7 +206,7 @@ class QuantitySpec:
         if not math.isfinite(value):
             raise InputError(field_name, "must be a finite number", value=raw)
         if self.kind == "analyte" and unit is not None:
-            unit = _count_unit(self.name, unit)
+            unit = _count_unit(self.name, unit, value)
         out = self.to_canonical(value, unit, field_name)
         if not self.lo <= out <= self.hi:
             cu = f" {self.canonical}" if self.canonical else ""
@@ -211,15 +216,22 @@ class QuantitySpec:
 
 
 _COUNT_ANALYTES = {"wbc", "platelets", "csf_wbc"}
-_PER_VOLUME = {"µl": "/µL", "ul": "/µL", "mm3": "/µL", "mm^3": "/µL", "mm³": "/µL", "m^3": "/µL", "cmm": "/µL"}
+_PER_VOLUME = {"µl": "/µL", "ul": "/µL", "mm3": "/µL", "mm^3": "/µL", "mm³": "/µL", "m^3": "/µL", "cmm": "/µL",
+               "count/µl": "/µL"}
 
 
-def _count_unit(analyte: str, unit: str) -> str:
-    """Read a bare volume written for a cell count ('µL', 'mm^3') as 'per' that volume."""
+def _count_unit(analyte: str, unit: str, value: float) -> str:
+    """Read a bare volume written after a cell count ('µL', 'mm^3') as 'per' that volume.
+
+    A bare 'L' after a count of 100 or more is read as per µL too: counted per litre it would be a million
+    times below any possible blood count, while cells/µL is how counts in the thousands are written.
+    """
     if analyte in _COUNT_ANALYTES:
         key = unit.strip().lower().replace("μ", "µ").replace("cells", "").replace("/", "").strip()
         if key in _PER_VOLUME:
             return _PER_VOLUME[key]
+        if key == "l" and value >= 100:
+            return "/µL"
     return unit
 
 
