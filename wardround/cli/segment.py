@@ -1,0 +1,58 @@
+"""``wardround segment``: run a segmentation method on a NIfTI file or DICOM series and print its measurements."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="3-D segmentation of CT/MRI (NIfTI, DICOM) with measurements.", add_completion=False)
+
+
+@app.callback(invoke_without_command=True)
+def segment(
+    image: Path = typer.Argument(..., help="NIfTI file, DICOM series folder, or single DICOM file"),
+    method: str = typer.Option(..., "--method", "-m",
+                               help="body, lungs, bone, hemorrhage, region, brain, tissue, flair_lesion, model"),
+    prompt: str | None = typer.Option(None, "--prompt", help="seed x,y,z in world mm (RAS+, as in NIfTI)"),
+    prompt_voxel: str | None = typer.Option(None, "--prompt-voxel", help="seed i,j,k in voxel indices as stored"),
+    bundle: Path | None = typer.Option(None, "--bundle", help="MONAI bundle folder (method 'model')"),
+    out: Path = typer.Option(Path("runs/segmentation"), "--out", "-o", help="run folder for mask, overlay, JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    no_overlay: bool = typer.Option(False, "--no-overlay", help="skip the PNG overlay"),
+) -> None:
+    """Segment IMAGE with METHOD; write the mask (input space), an overlay PNG and a JSON result to --out."""
+    from rich.console import Console
+
+    from wardround.errors import WardroundError
+
+    err = Console(stderr=True)
+    try:
+        with err.status(f"[bold]segmenting {image.name} with {method}…", spinner="dots"):
+            from wardround.tools.segmentation import segment_study
+
+            if method == "model" and bundle is None:
+                raise typer.BadParameter("method 'model' needs --bundle DIR")
+            result = segment_study(image, method, prompt=prompt, prompt_voxel=prompt_voxel, out_dir=out,
+                                   bundle=bundle if method == "model" else None, overlay=not no_overlay)
+    except (WardroundError, typer.BadParameter) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    if as_json:
+        payload = result.model_dump(mode="json")
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    from rich.console import Console as _Console
+    from rich.table import Table
+
+    table = Table(title=result.summary(), title_justify="left")
+    for col in ("label", "name", "volume mL", "max diam. mm", "axial long x short mm", "centroid mm (RAS)"):
+        table.add_column(col)
+    for m in result.labels:
+        table.add_row(str(m.label), m.name, f"{m.volume_ml:.2f}", f"{m.max_diameter_mm:.1f}",
+                      f"{m.axial_long_axis_mm:.1f} x {m.axial_short_axis_mm:.1f}",
+                      ", ".join(f"{v:.1f}" for v in (m.centroid_mm or [])))
+    console = _Console()
+    console.print(table)
+    console.print(f"mask: {result.mask}\noverlay: {result.overlay}\nsha256: {result.sha256}", highlight=False)
