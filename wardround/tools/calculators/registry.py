@@ -60,10 +60,28 @@ def find_calculator(query: str, limit: int = 5) -> list[Calculator]:
     """Calculators ranked by how well ``query`` matches their id, name, synonyms and keywords."""
     load_all()
     q = base.normalize_key(query)
+    exact = _exact_index().get(q)
+    if exact is not None and limit == 1:
+        return [exact]
     scored = [(_score(q, query, c), c.id, c) for c in REGISTRY.values()]
     scored = [s for s in scored if s[0] > 0]
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [c for _, _, c in scored[:limit]]
+
+
+_EXACT: dict[str, Calculator] = {}
+_EXACT_SIZE = [0]
+
+
+def _exact_index() -> dict[str, Calculator]:
+    """Normalized id, name and synonyms -> calculator (rebuilt when calculators are added)."""
+    if _EXACT_SIZE[0] != len(REGISTRY):
+        _EXACT.clear()
+        for c in REGISTRY.values():
+            for n in (c.id, c.name, *c.synonyms):
+                _EXACT.setdefault(base.normalize_key(n), c)
+        _EXACT_SIZE[0] = len(REGISTRY)
+    return _EXACT
 
 
 _STOP = {"the", "and", "for", "score", "calculator", "index", "rule", "criteria", "with", "what", "patient",
@@ -83,9 +101,11 @@ def _score(q: str, raw: str, c: Calculator) -> float:
             return 1000.0
         if min(len(q), len(nk)) >= 4 and (q in nk or nk in q):
             best = max(best, 60.0 + 20.0 * min(len(q), len(nk)) / max(len(q), len(nk)))
-        ratio = difflib.SequenceMatcher(None, q, nk).ratio()
-        if ratio >= 0.7:
-            best = max(best, 80.0 * ratio)
+        sm = difflib.SequenceMatcher(None, q, nk)
+        if sm.real_quick_ratio() >= 0.7 and sm.quick_ratio() >= 0.7:  # cheap upper bounds first
+            ratio = sm.ratio()
+            if ratio >= 0.7:
+                best = max(best, 80.0 * ratio)
     words = {w for w in re.findall(r"[a-z0-9]+", raw.lower()) if len(w) > 2 and w not in _STOP}
     if words:
         name_words = set(re.findall(r"[a-z0-9]+", " ".join([c.id.replace("_", " "), c.name, *c.synonyms]).lower()))
