@@ -46,3 +46,5 @@ app.add_typer(_calc.app, name="calc")
 from wardround.cli import eval as _eval  # noqa: E402
 
 app.add_typer(_eval.app, name="eval")
+from wardround.cli import segment as _segment  # noqa: E402
+app.add_typer(_segment.app, name="segment")

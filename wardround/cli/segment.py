@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="3-D segmentation of CT/MRI (NIfTI, DICOM) with measurements.", add_completion=False)
+app = typer.Typer(
+    help="3-D segmentation of CT/MRI (NIfTI, DICOM) with measurements.",
+    add_completion=False,
+    # one command taking IMAGE then options: let options follow the argument as in `segment IMAGE --method M`
+    context_settings={"allow_interspersed_args": True},
+)
 
 
 @app.callback(invoke_without_command=True)
 def segment(
-    image: Path = typer.Argument(..., help="NIfTI file, DICOM series folder, or single DICOM file"),
-    method: str = typer.Option(..., "--method", "-m",
-                               help="body, lungs, bone, hemorrhage, region, brain, tissue, flair_lesion, model"),
-    prompt: str | None = typer.Option(None, "--prompt", help="seed x,y,z in world mm (RAS+, as in NIfTI)"),
-    prompt_voxel: str | None = typer.Option(None, "--prompt-voxel", help="seed i,j,k in voxel indices as stored"),
-    bundle: Path | None = typer.Option(None, "--bundle", help="MONAI bundle folder (method 'model')"),
-    out: Path = typer.Option(Path("runs/segmentation"), "--out", "-o", help="run folder for mask, overlay, JSON"),
-    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
-    no_overlay: bool = typer.Option(False, "--no-overlay", help="skip the PNG overlay"),
+    image: Annotated[Path, typer.Argument(help="NIfTI file, DICOM series folder, or single DICOM file")],
+    method: Annotated[str, typer.Option("--method", "-m", help="body, lungs, bone, hemorrhage, region, brain, "
+                                                                 "tissue, flair_lesion, model")],
+    prompt: Annotated[str | None, typer.Option("--prompt", help="seed x,y,z in world mm (RAS+, as in NIfTI)")] = None,
+    prompt_voxel: Annotated[str | None, typer.Option("--prompt-voxel",
+                                                     help="seed i,j,k in voxel indices as stored")] = None,
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="MONAI bundle folder (method 'model')")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="run folder for mask, overlay, JSON")] = Path(
+        "runs/segmentation"),
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    no_overlay: Annotated[bool, typer.Option("--no-overlay", help="skip the PNG overlay")] = False,
 ) -> None:
     """Segment IMAGE with METHOD; write the mask (input space), an overlay PNG and a JSON result to --out."""
     from rich.console import Console
