@@ -144,7 +144,11 @@ def _validate(model: type[BaseModel], raw: Any, path: Path, item: str) -> Any:
         bad = err.get("input")
         shown = f" (got {bad!r})" if not isinstance(bad, dict | list) and err.get("type") != "missing" else ""
         fix = _FIXES.get(err.get("type", ""), "")
-        text = f"{path.name}: {item}: {loc or 'item'}: {msg}{shown}"
+        if loc == "prior":
+            fix = "use a probability strictly between 0 and 1"
+        elif loc.endswith((".lr_pos", ".lr_neg")):
+            fix = "use a positive likelihood ratio (1 = no information)"
+        text = f"{path.name}: {item}: {loc + ': ' if loc else ''}{msg}{shown}"
         if fix and "use " not in msg and "write " not in msg and "give " not in msg:
             text += f"; {fix}"
         raise KnowledgeError(text) from None
@@ -225,8 +229,8 @@ def _load_conditions(folder: Path, specialties: dict[str, Specialty], findings: 
             cond = _validate(Condition, raw, path, item)
             _check_condition(cond, path, item, specialties, findings, references)
             if cond.id in out:
-                raise KnowledgeError(f"{path.name}: {item}: duplicate id (also in "
-                                     f"{out[cond.id].specialty}); rename one")
+                raise KnowledgeError(f"{path.name}: {item}: duplicate id (already defined for specialty "
+                                     f"{out[cond.id].specialty!r}); rename one")
             for label in (cond.id, cond.name, *cond.aliases):
                 key = normalize_name(label)
                 other = names.get(key)
