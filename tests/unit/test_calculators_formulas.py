@@ -139,6 +139,7 @@ def test_qtc_formulas_at_60_bpm_equal_qt_and_known_values() -> None:
 def test_pregnancy_dates() -> None:
     assert value("estimated_due_date", last_menstrual_period="2024-01-01") == "2024-10-08"
     assert value("estimated_due_date", last_menstrual_period="01/01/2024", cycle_length=32) == "2024-10-12"
+    assert value("estimated_due_date", last_menstrual_period="2024-01-01", method="280_days") == "2024-10-07"
     assert value("estimated_conception_date", last_menstrual_period="2024-01-01") == "2024-01-15"
     assert value("estimated_conception_date", last_menstrual_period="2024-01-01", cycle_length=24) == "2024-01-11"
     r = calculate("estimated_gestational_age", {"last_menstrual_period": "2024-01-01", "current_date": "2024-03-01"})

@@ -6,7 +6,15 @@ import calendar
 import datetime as dt
 
 from wardround.errors import InputError
-from wardround.tools.calculators.base import CalculatorInput, Computed, DateInput, calculator, number, param
+from wardround.tools.calculators.base import (
+    CalculatorInput,
+    Computed,
+    DateInput,
+    calculator,
+    choice,
+    number,
+    param,
+)
 
 CycleLength = number(20, 45, unit="days", label="menstrual cycle length", also=("d", "day"))
 
@@ -21,13 +29,21 @@ def _add_months(d: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-class DueDateInput(CalculatorInput):
-    """Inputs of the estimated due date."""
+class ConceptionInput(CalculatorInput):
+    """Inputs of the estimated date of conception."""
 
     last_menstrual_period: DateInput = param("first day of the last menstrual period",
                                              aliases=("last menstrual date", "lmp", "last menstrual period"))
     cycle_length: CycleLength = param("usual menstrual cycle length in days", default=28,
                                       aliases=("cycle length", "menstrual cycle length"))
+
+
+class DueDateInput(ConceptionInput):
+    """Inputs of the estimated due date."""
+
+    method: choice({"naegele": ["naegele's rule", "calendar"], "280_days": ["280 days", "40 weeks"]}) = param(
+        "naegele: LMP + 7 days − 3 months + 1 year (default); 280_days: LMP + 280 days; both then + (cycle − 28) "
+        "days", default="naegele")
 
 
 @calculator(
@@ -38,17 +54,18 @@ class DueDateInput(CalculatorInput):
               "(modified Naegele rule) [no PMID]; " + _ACOG,
 )
 def estimated_due_date(x: DueDateInput) -> Computed:
-    """Naegele: LMP + 7 days − 3 months + 1 year, then + (cycle length − 28) days."""
-    base = _add_months(x.last_menstrual_period + dt.timedelta(days=7), 9)
+    """Naegele: LMP + 7 days − 3 months + 1 year (or LMP + 280 days), then + (cycle length − 28) days."""
+    if x.method == "naegele":
+        base = _add_months(x.last_menstrual_period + dt.timedelta(days=7), 9)
+        how = "+ 7 days − 3 months + 1 year"
+    else:
+        base = x.last_menstrual_period + dt.timedelta(days=280)
+        how = "+ 280 days"
     shift = int(round(x.cycle_length)) - 28
     due = base + dt.timedelta(days=shift)
     return Computed(due.isoformat(), "date", "", [
-        f"Naegele: {x.last_menstrual_period.isoformat()} + 7 days − 3 months + 1 year = {base.isoformat()}",
+        f"{x.last_menstrual_period.isoformat()} {how} = {base.isoformat()}",
         f"cycle length {x.cycle_length:g} days: shift {shift:+d} days → due date {due.isoformat()}"])
-
-
-class ConceptionInput(DueDateInput):
-    """Inputs of the estimated date of conception."""
 
 
 @calculator(
