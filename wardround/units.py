@@ -332,3 +332,7 @@ _SPELLINGS.update({
 # Sodium is occasionally reported in mg/dL (1 mmol/L = 22.99 mg/L = 2.299 mg/dL).
 ANALYTES["sodium"].factors["mg/dL"] = 1.0 / 2.299
 _SPELLINGS["l/l"] = "L/L"  # haematocrit as a fraction
+
+# Cell counts per litre (e.g. 9.4 × 10^9 written out as 9400000000 /L).
+for _count in ("wbc", "platelets"):
+    ANALYTES[_count].factors["/L"] = 1e-9

@@ -26,6 +26,7 @@ from wardround.units import ANALYTES, DIMENSIONS, normalize_unit, to_canonical
     ("bicarbonate", 24.0, "mmol/L", 24.0, 1e-9),
     ("total_bilirubin", 17.1, "µmol/L", 1.0, 0.001),  # 1 mg/dL = 17.1 µmol/L
     ("platelets", 250000, "/µL", 250.0, 1e-9),
+    ("platelets", 2.5e11, "/L", 250.0, 1e-9),
 ])
 def test_analyte_known_values(analyte: str, value: float, unit: str, expected: float, tol: float) -> None:
     assert to_canonical(analyte, value, unit) == pytest.approx(expected, abs=tol)
@@ -89,3 +90,15 @@ def test_dimension_round_trip(name: str, value: float, data: st.DataObject) -> N
     unit = data.draw(st.sampled_from(sorted(u for u in d.factors if u)))
     back = d.from_canonical(d.to_canonical(value, unit), unit)
     assert math.isclose(back, value, rel_tol=1e-9, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ([130000, "µL"], 130.0), ([9440, "L"], 9.44), ([2.1e11, "L"], 210.0), ([910, "m^3"], 0.91), ("7.5", 7.5),
+    ("7.5 x10^9/L", 7.5), ([7500, "cells/mm3"], 7.5),
+])
+def test_cell_counts_with_bare_or_odd_volume_units(raw: object, expected: float) -> None:
+    from wardround.tools.calculators.base import lab
+    from wardround.tools.calculators.lab import Platelets  # noqa: F401  (field types live with the calculators)
+
+    spec = next(m for m in lab("wbc").__metadata__ if hasattr(m, "validate"))
+    assert spec.validate(raw, "wbc") == pytest.approx(expected)

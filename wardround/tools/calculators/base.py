@@ -223,15 +223,16 @@ _PER_VOLUME = {"µl": "/µL", "ul": "/µL", "mm3": "/µL", "mm^3": "/µL", "mm³
 def _count_unit(analyte: str, unit: str, value: float) -> str:
     """Read a bare volume written after a cell count ('µL', 'mm^3') as 'per' that volume.
 
-    A bare 'L' after a count of 100 or more is read as per µL too: counted per litre it would be a million
-    times below any possible blood count, while cells/µL is how counts in the thousands are written.
+    A bare 'L' is read by magnitude: a count of a million or more is per litre; a count from 100 up is per µL
+    (per litre it would be a million times below any possible blood count, while cells/µL is how counts in the
+    thousands are written).
     """
     if analyte in _COUNT_ANALYTES:
         key = unit.strip().lower().replace("μ", "µ").replace("cells", "").replace("/", "").strip()
         if key in _PER_VOLUME:
             return _PER_VOLUME[key]
-        if key == "l" and value >= 100:
-            return "/µL"
+        if key == "l" and analyte != "csf_wbc":
+            return "/L" if value >= 1e6 else "/µL" if value >= 100 else unit
     return unit
 
 
