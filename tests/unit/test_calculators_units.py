@@ -98,7 +98,6 @@ def test_dimension_round_trip(name: str, value: float, data: st.DataObject) -> N
 ])
 def test_cell_counts_with_bare_or_odd_volume_units(raw: object, expected: float) -> None:
     from wardround.tools.calculators.base import lab
-    from wardround.tools.calculators.lab import Platelets  # noqa: F401  (field types live with the calculators)
 
     spec = next(m for m in lab("wbc").__metadata__ if hasattr(m, "validate"))
     assert spec.validate(raw, "wbc") == pytest.approx(expected)
