@@ -144,8 +144,10 @@ class RulesSpecialist:
         kb = self.kb
         spec = kb.specialties[specialty]
         status = finding_status(ledger)
+        # A condition with no present finding in its favour is not a candidate for this case: its pre-test
+        # probability describes another presenting population. Supported conditions rank first.
         updates = sorted((bayes_update(c, status) for c in kb.conditions_for(specialty)),
-                         key=lambda u: (-u.probability, u.condition.id))
+                         key=lambda u: (not u.supporting, -u.probability, u.condition.id))
         writer = EvidenceWriter(spec.prefix, specialty, ledger.entries)
         items: list[DifferentialItem] = []
         for u in updates[: config.differential_size]:
@@ -205,7 +207,7 @@ class RulesAttending:
                     pooled[item.condition] = item
             if op.primary:
                 votes.setdefault(op.primary.condition, []).append(op.specialty)
-        ranked = sorted(pooled.values(), key=lambda x: (-x.probability, x.condition))
+        ranked = sorted(pooled.values(), key=lambda x: (not _supported(x, ledger), -x.probability, x.condition))
         differential = ranked[: config.differential_size]
         primary = differential[0]
         rationale: list[RationaleSentence] = []
@@ -272,6 +274,15 @@ class RulesAttending:
                               consulted=consulted, next_steps=next_steps)
         diagnosis, issues = verify_and_repair(diagnosis, ledger, case)
         return diagnosis, AgentOutput(issues=issues)
+
+
+def _supported(item: DifferentialItem, ledger: Ledger) -> bool:
+    """Whether any supporting evidence is a case fact (not merely the specialist's own probability record)."""
+    for eid in item.supporting:
+        ev = ledger.get(eid)
+        if ev is not None and not (ev.tool or "").startswith("bayes:"):
+            return True
+    return False
 
 
 def _contributions(ledger: Ledger, bayes_id: str | None) -> list[dict]:
