@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from wardround.agents.base import AttendingAgent, SpecialistAgent, TriageAgent
 from wardround.config import WardConfig
-from wardround.errors import ConfigError
 
 
 @dataclass
@@ -19,17 +18,30 @@ class Agents:
 
 
 def agents_for(config: WardConfig) -> Agents:
-    """Rules agents for the ``"rules"`` spec; other specs need the LLM backend."""
+    """Rules agents for the ``"rules"`` spec; any other spec gets the LLM agent of that role.
+
+    Model specs (``wardround.llm``): ``"provider:model"``, ``"hf:<folder>"``, a ``ModelSpec``, a dict of its
+    fields, or a LangChain chat model. Each LLM agent keeps the rules agent of its role as its fallback.
+    """
     from wardround.agents import rules
     from wardround.knowledge import load_knowledge
 
     kb = load_knowledge(config.knowledge)
+    rules_impl = {"triage": rules.RulesTriage, "specialist": rules.RulesSpecialist, "attending": rules.RulesAttending}
     impl = {}
     for role in ("triage", "specialist", "attending"):
         spec = config.model_for(role)
         if spec in (None, "rules"):
-            impl[role] = {"triage": rules.RulesTriage, "specialist": rules.RulesSpecialist,
-                          "attending": rules.RulesAttending}[role](kb)
+            impl[role] = rules_impl[role](kb)
         else:
-            raise ConfigError(f"model: {spec!r} is not available yet; use model='rules' (the embedded reasoner)")
+            from wardround.agents import llm_agents
+            from wardround.llm import get_client
+
+            client = get_client(spec)
+            if client is None:  # a spelling of "rules" (e.g. "RULES", ModelSpec(spec="rules"))
+                impl[role] = rules_impl[role](kb)
+                continue
+            llm_impl = {"triage": llm_agents.LLMTriage, "specialist": llm_agents.LLMSpecialist,
+                        "attending": llm_agents.LLMAttending}[role]
+            impl[role] = llm_impl(client, kb, rules_impl[role](kb))
     return Agents(**impl)
