@@ -97,7 +97,8 @@ def _read_yaml(path: Path) -> Any:
         raise KnowledgeError(f"{path}: file is missing; restore it from the wardround package or pass the "
                              "folder that holds it") from None
     try:
-        return yaml.safe_load(text)
+        # libyaml's C loader when available: the same safe subset, several times faster at start-up
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
