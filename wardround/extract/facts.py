@@ -1,4 +1,11 @@
-"""Vital signs and laboratory values with units from note text, each with its exact span."""
+"""Vital signs, measurements and laboratory values with units from note text, each with its exact span.
+
+Forms covered: labelled values ("HR 112 bpm", "BP 142/88", "T 38.4 °C", "creatinine of 106 µmol/L",
+"Na+ 134"), bare values whose unit names the quantity ("38.4 °C", "88 beats per minute", "91% on room air"),
+lab tables ("Sodium | 134 | mmol/L"), trends ("creatinine rose from 1.2 to 3.4 mg/dL": the first value, with
+the unit written after the last), and values written without a unit (the unit is inferred from the magnitude:
+"creatinine 106" can only be µmol/L). Implausible values are dropped rather than guessed.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wardround.errors import UnitError
-from wardround.units import ANALYTES, DIMENSIONS, find_analyte, normalize_unit
+from wardround.units import ANALYTES, DIMENSIONS, Analyte, normalize_unit
 
 
 @dataclass(frozen=True)
 class Fact:
     """A measured value read from the note: ``name`` is a vital field or a canonical analyte name."""
 
-    kind: str  # "vital" | "lab" | "anthropometric"
+    kind: str  # "vital" | "lab" | "anthropometric" | "measurement"
     name: str
     value: float
     unit: str
@@ -23,71 +30,98 @@ class Fact:
     end: int
 
 
-_SEP = r"\s*(?:of|was|were|is|are|at|:|=|-|measured|recorded|reading)?\s*(?:of|at)?\s*"
 _NUM = r"(\d{1,3}(?:\.\d+)?)"
+# Words allowed between a label and its value ("heart rate on arrival was 112", "BP of 142/88").
+_FILL = r"[^\d\n;]{0,32}?"
+_FILL_SHORT = r"[^\d\n;.]{0,18}?"
 
-_VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
-    "heart_rate": re.compile(rf"\b(?:heart rate|hr|pulse rate|pulse|p){_SEP}{_NUM}\s*(bpm|beats\s*(?:/|per)\s*min(?:ute)?|/min)?",
-                             re.I),
-    "respiratory_rate": re.compile(rf"\b(?:respiratory rate|resp(?:iratory)? rate|rr|respirations|resp){_SEP}{_NUM}"
-                                   r"\s*(breaths\s*(?:/|per)\s*min(?:ute)?|/min)?", re.I),
-    "temperature_c": re.compile(rf"\b(?:temperature|temp|t|tmax){_SEP}{_NUM}\s*(°\s*[cf]\b|º\s*[cf]\b|degrees?\s*"
-                                r"(?:celsius|fahrenheit|c|f)\b|[cf]\b)?", re.I),
-    "spo2": re.compile(rf"\b(?:spo2|sao2|sp02|o2 sat(?:uration)?s?|oxygen saturation|saturation|saturating|sats?)"
-                       rf"{_SEP}{_NUM}\s*(%)", re.I),
+_HR_LABEL = r"(?:heart\s*rate|pulse\s*rate|pulse|HR|ventricular\s+rate|tachycardic|bradycardic)"
+_RR_LABEL = r"(?:respiratory\s*rate|respiration\s*rate|respirations?|breathing\s*rate|resp(?:iratory)?\.?\s*rate|RR|tachypn(?:o)?eic)"
+_T_LABEL = r"(?:temperature|temp\.?|tmax|t|febrile|fever|pyrexia)"
+_SPO2_LABEL = (r"(?:spo2|sp02|sao2|o2\s*sat(?:uration)?s?|oxygen\s+saturation|saturation|saturating|sats?|"
+               r"pulse\s+oximetry|oximetry)")
+_BP_LABEL_RX = r"(?:blood\s+pressure|b\.?p\.?|b/p|arterial\s+pressure|hypotensive|hypertensive)"
+
+_HR_UNIT = r"(bpm|beats?\s*(?:/|per)\s*min(?:ute)?\.?|beats?/min|/\s*min\b|min-1|min⁻¹)"
+_RR_UNIT = r"(breaths?\s*(?:/|per)\s*min(?:ute)?|/\s*min\b|bpm|cycles?\s*/\s*min)"
+_T_UNIT = r"(°\s*[CF]\b|º\s*[CF]\b|˚\s*[CF]\b|℃|℉|degrees?\s*(?:celsius|celcius|fahrenheit|C|F)\b|[CF]\b)"
+
+_VITAL_RX: dict[str, re.Pattern[str]] = {
+    "heart_rate": re.compile(rf"\b{_HR_LABEL}\b{_FILL}{_NUM}\s*{_HR_UNIT}?", re.I),
+    "respiratory_rate": re.compile(rf"\b{_RR_LABEL}\b{_FILL}{_NUM}\s*{_RR_UNIT}?", re.I),
+    "temperature_c": re.compile(rf"\b{_T_LABEL}\b{_FILL_SHORT}{_NUM}\s*{_T_UNIT}?", re.I),
+    "spo2": re.compile(rf"\b{_SPO2_LABEL}\b{_FILL}{_NUM}\s*(%)", re.I),
 }
-_BP = re.compile(r"\b(?:(?:blood pressure|bp|b/p)" + _SEP + r")?(\d{2,3})\s*/\s*(\d{2,3})\s*(mm\s*hg)?", re.I)
-_BP_LABEL = re.compile(r"(?:blood pressure|bp|b/p)", re.I)
+_VITAL_BARE: dict[str, re.Pattern[str]] = {
+    "heart_rate": re.compile(r"(?<![\d./])(\d{2,3})\s*(bpm|beats?\s*(?:/|per)\s*min(?:ute)?|beats?/min)", re.I),
+    "respiratory_rate": re.compile(r"(?<![\d./])(\d{1,2})\s*(breaths?\s*(?:/|per)\s*min(?:ute)?)", re.I),
+    "temperature_c": re.compile(r"(?<![\d./])(\d{2,3}(?:\.\d+)?)\s*(°\s*[CF]\b|º\s*[CF]\b|˚\s*[CF]\b|℃|℉|"
+                                r"degrees?\s*(?:celsius|celcius|fahrenheit|C|F)\b)", re.I),
+    "spo2": re.compile(r"(?<![\d./])(\d{2,3})\s*(%)\s*(?:on|at|while\s+breathing)\s+(?:room\s+air|RA\b|ambient|"
+                       r"\d+\s*(?:L|liters?|litres?)\b|nasal|supplemental|oxygen|o2\b)", re.I),
+}
+_BP = re.compile(rf"(?:\b{_BP_LABEL_RX}{_FILL})?(?<![\d/])(\d{{2,3}})\s*/\s*(\d{{2,3}})(?![\d/])\s*(mm\s*hg|mmhg)?",
+                 re.I)
+_BP_LABEL = re.compile(_BP_LABEL_RX, re.I)
+_SBP_ONLY = re.compile(rf"\bsystolic(?:\s+(?:blood\s+)?(?:pressure|BP))?\b{_FILL}{_NUM}\s*(mm\s*hg)?", re.I)
+_DBP_ONLY = re.compile(rf"\bdiastolic(?:\s+(?:blood\s+)?(?:pressure|BP))?\b{_FILL}{_NUM}\s*(mm\s*hg)?", re.I)
 _VITAL_RANGES = {"heart_rate": (20, 300), "respiratory_rate": (4, 80), "temperature_c": (25, 45), "spo2": (40, 100),
                  "systolic_bp": (40, 300), "diastolic_bp": (15, 200)}
 
-_UNIT_RX = (r"(mg\s*/\s*dl|g\s*/\s*dl|g\s*/\s*l|mmol\s*/\s*l|[µμu]mol\s*/\s*l|meq\s*/\s*l|i?u\s*/\s*l|ng\s*/\s*ml|"
-            r"ng\s*/\s*l|pg\s*/\s*ml|mg\s*/\s*l|mcg\s*/\s*l|[µμu]g\s*/\s*l|[µμu]g\s*/\s*ml|[µμu]g\s*/\s*dl|mosm\s*/\s*kg|"
-            r"[x×]\s*10\^?9\s*/\s*l|10\^?9\s*/\s*l|[x×]\s*10\^?3\s*/\s*[µμu]l|10\^?3\s*/\s*[µμu]l|k\s*/\s*[µμu]l|"
-            r"/\s*mm3|/\s*[µμu]l|cells\s*/\s*[µμu]l|mm\s*hg|kpa|[µμu]iu\s*/\s*ml|miu\s*/\s*l|pmol\s*/\s*l|%)")
 
-# Short aliases that are also ordinary words or units are only accepted in a "NAME: value" / "NAME value unit" form.
-_AMBIGUOUS = {"k", "na", "ca", "cl", "mg", "cr", "hb", "tc", "tg", "co2", "glu", "alb", "bili", "plt", "ph"}
-
-
-@lru_cache(maxsize=1)
-def _lab_pattern() -> re.Pattern[str]:
-    names = set()
-    for a in ANALYTES.values():
-        names.add(a.name.replace("_", " "))
-        names.update(a.aliases)
-    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(
-        rf"(?<![\w/])({alt})(?![\w])\s*(?:level|levels|concentration|count|value)?\s*(?:\([^)]{{0,12}}\))?"
-        rf"{_SEP}(?:(?:elevated|increased|decreased|raised|low|high|normal)\s*(?:at|to|of)?\s*)?"
-        rf"(\d+(?:,\d{{3}})*(?:\.\d+)?)\s*{_UNIT_RX}?",
-        re.I,
-    )
+def _temp_unit(unit_text: str, value: float) -> str:
+    u = unit_text.lower()
+    if "℉" in u or "fahr" in u:
+        return "F"
+    if "℃" in u or "cel" in u:
+        return "C"
+    letter = re.sub(r"[°º˚\s]|degrees?", "", u)[:1]
+    if letter == "f":
+        return "F"
+    if letter == "c":
+        return "C"
+    return "F" if value > 45 else "C"
 
 
 def extract_vitals(text: str) -> list[Fact]:
     """Heart rate, blood pressure, respiratory rate, temperature (°C) and SpO2 mentioned in the note."""
     facts: list[Fact] = []
-    for name, rx in _VITAL_PATTERNS.items():
-        for m in rx.finditer(text):
-            value = float(m.group(1))
-            unit_text = (m.group(2) or "").strip()
-            if name == "temperature_c":
-                if m.group(0).lower().startswith("t") and not m.group(0).lower().startswith("temp") and not unit_text:
-                    continue  # a bare "T 38" without unit is too ambiguous
-                letter = unit_text.lower().replace("°", "").replace("º", "").replace("degrees", "").replace(
-                    "degree", "").strip()[:1]
-                unit = "F" if letter == "f" or (not letter and value > 45) else "C"
-                canonical = DIMENSIONS["temperature"].to_canonical(value, unit)
-            else:
-                unit = {"heart_rate": "/min", "respiratory_rate": "/min", "spo2": "%"}[name]
-                canonical = value
-                if name == "heart_rate" and m.group(0)[:1] in "pP" and not m.group(0).lower().startswith("pulse") \
-                        and not m.group(2):
-                    continue  # bare "P 90" only with a unit
-            lo, hi = _VITAL_RANGES[name]
-            if lo <= canonical <= hi:
-                facts.append(Fact("vital", name, value, unit, round(canonical, 2), m.start(), m.end()))
+    taken: set[tuple[str, int]] = set()
+    for name in _VITAL_RX:
+        for rx in (_VITAL_RX[name], _VITAL_BARE[name]):
+            for m in rx.finditer(text):
+                vstart = m.start(1)
+                if (name, vstart) in taken:
+                    continue
+                value = float(m.group(1))
+                unit_text = (m.group(2) or "").strip()
+                label = m.group(0)[: vstart - m.start()].strip().lower()
+                if rx is _VITAL_RX[name] and re.search(r"/\s*$|\d\s*/$", text[max(0, vstart - 2):vstart]):
+                    continue
+                if name == "temperature_c":
+                    if re.fullmatch(r"t\b.*", label) and not label.startswith("temp") and not unit_text \
+                            and not re.match(r"t\s*[:=]?\s*$", label):
+                        continue
+                    if label.startswith(("fever", "febrile", "pyrexia")) and not unit_text:
+                        continue
+                    if re.fullmatch(r"t", label) and not unit_text:
+                        continue  # a bare "T 38" without a unit is too ambiguous
+                    unit = _temp_unit(unit_text, value)
+                    canonical = DIMENSIONS["temperature"].to_canonical(value, unit)
+                else:
+                    unit = {"heart_rate": "/min", "respiratory_rate": "/min", "spo2": "%"}[name]
+                    canonical = value
+                    if name == "heart_rate" and label.startswith(("tachycardic", "bradycardic")) is False and \
+                            re.search(r"\bpulse\b.*\b(?:pressure|oximetry|wave|deficit)\b", m.group(0), re.I):
+                        continue
+                    if name == "respiratory_rate" and unit_text.lower() == "bpm" and label.startswith("resp") is False \
+                            and label != "rr":
+                        continue
+                lo, hi = _VITAL_RANGES[name]
+                if lo <= canonical <= hi:
+                    start = m.start() if rx is _VITAL_RX[name] else m.start(1)
+                    facts.append(Fact("vital", name, value, unit, round(canonical, 2), start, m.end()))
+                    taken.add((name, vstart))
     for m in _BP.finditer(text):
         if not (_BP_LABEL.search(m.group(0)) or m.group(3)):
             continue
@@ -95,28 +129,353 @@ def extract_vitals(text: str) -> list[Fact]:
         if _VITAL_RANGES["systolic_bp"][0] <= sbp <= 300 and 15 <= dbp < sbp:
             facts.append(Fact("vital", "systolic_bp", sbp, "mmHg", sbp, m.start(), m.end()))
             facts.append(Fact("vital", "diastolic_bp", dbp, "mmHg", dbp, m.start(), m.end()))
+    have = {f.name for f in facts}
+    for name, rx in (("systolic_bp", _SBP_ONLY), ("diastolic_bp", _DBP_ONLY)):
+        if name in have:
+            continue
+        for m in rx.finditer(text):
+            value = float(m.group(1))
+            lo, hi = _VITAL_RANGES[name]
+            if lo <= value <= hi and not re.match(r"\s*/\s*\d", text[m.end(1):]):
+                facts.append(Fact("vital", name, value, "mmHg", value, m.start(), m.end()))
     facts.sort(key=lambda f: f.start)
     return facts
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Other bedside measurements: GCS, FiO2, QT interval, urine output
+
+_GCS = re.compile(r"\b(?:GCS|Glasgow\s+Coma\s+(?:Scale|Score))\b(?:\s+score)?[^\d\n;.]{0,20}?(\d{1,2})(?:\s*/\s*15)?"
+                  r"(?!\s*(?:mg|mm|%|\.\d))", re.I)
+_GCS_EVM = re.compile(r"\bE\s*([1-4])\s*,?\s*V\s*([1-5]|T)\s*,?\s*M\s*([1-6])\b")
+_FIO2 = re.compile(r"\b(?:FiO2|FIO2|FiO₂|fraction of inspired oxygen|inspired oxygen fraction)\b[^\d\n;]{0,20}?"
+                   r"(\d{1,3}(?:\.\d+)?|0?\.\d+)\s*(%)?", re.I)
+_QT = re.compile(r"\bQT(?:\s+interval)?\b(?!c)[^\d\n;]{0,20}?(\d{3})\s*(ms|msec|milliseconds?)?", re.I)
+_QTC = re.compile(r"\bQTc(?:\s+interval)?\b[^\d\n;]{0,20}?(\d{3})\s*(ms|msec|milliseconds?)?", re.I)
+_URINE_OUTPUT = re.compile(
+    r"\burine\s+output\b[^\d\n;]{0,25}?(\d{1,5}(?:\.\d+)?)\s*(mL|ml|L|cc)\s*(?:/|per|in|over)?\s*"
+    r"(24\s*h(?:ours?|rs?)?|day|d\b|h(?:ou)?r?\b)?", re.I)
+
+
+def extract_measurements(text: str) -> list[Fact]:
+    """GCS total, FiO2 (%), QT and QTc interval (ms) and urine output (mL/day) mentioned in the note."""
+    facts: list[Fact] = []
+    for m in _GCS.finditer(text):
+        v = float(m.group(1))
+        if 3 <= v <= 15:
+            facts.append(Fact("measurement", "gcs", v, "", v, m.start(), m.end()))
+    for m in _GCS_EVM.finditer(text):
+        v = int(m.group(1)) + (1 if m.group(2).upper() == "T" else int(m.group(2))) + int(m.group(3))
+        facts.append(Fact("measurement", "gcs", float(v), "", float(v), m.start(), m.end()))
+    for m in _FIO2.finditer(text):
+        v = float(m.group(1))
+        pct = v * 100 if v <= 1 else v
+        if 21 <= pct <= 100:
+            facts.append(Fact("measurement", "fio2", v, "%" if v > 1 else "", round(pct, 2), m.start(), m.end()))
+    for m in _QT.finditer(text):
+        v = float(m.group(1))
+        if 150 <= v <= 900:
+            facts.append(Fact("measurement", "qt_interval", v, "ms", v, m.start(), m.end()))
+    for m in _QTC.finditer(text):
+        v = float(m.group(1))
+        if 150 <= v <= 900:
+            facts.append(Fact("measurement", "qtc_interval", v, "ms", v, m.start(), m.end()))
+    for m in _URINE_OUTPUT.finditer(text):
+        v = float(m.group(1))
+        unit = m.group(2).lower()
+        per = (m.group(3) or "").lower()
+        ml = v * (1000 if unit == "l" else 1)
+        if per.startswith("h"):
+            ml *= 24
+        elif not per:
+            continue
+        facts.append(Fact("measurement", "urine_output", v, "mL/day", ml, m.start(), m.end()))
+    facts.sort(key=lambda f: f.start)
+    return facts
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Laboratory values
+
+# Names clinical notes use beyond the aliases in ``units.ANALYTES`` (None: a related test that is NOT the analyte,
+# matched so that its number is not taken for the analyte, e.g. "creatinine clearance 40" is not a creatinine).
+_EXTRA_ALIASES: dict[str, str | None] = {
+    "na+": "sodium", "serum na": "sodium", "natremia": "sodium", "sodium level": "sodium",
+    "k+": "potassium", "kalemia": "potassium",
+    "cl-": "chloride", "cl−": "chloride", "chloride level": "chloride",
+    "hco3": "bicarbonate", "hco3-": "bicarbonate", "hco3−": "bicarbonate", "hco₃": "bicarbonate",
+    "hco₃−": "bicarbonate", "hco₃-": "bicarbonate", "bicarbonate": "bicarbonate", "total co2": "bicarbonate",
+    "tco2": "bicarbonate", "serum co2": "bicarbonate", "carbon dioxide": "bicarbonate", "bicarb": "bicarbonate",
+    "standard bicarbonate": "bicarbonate", "actual bicarbonate": "bicarbonate",
+    "bun": "bun", "blood urea": "bun", "urea": "bun", "blood urea nitrogen": "bun",
+    "creatinine": "creatinine", "creat": "creatinine", "scr": "creatinine", "serum creatinine": "creatinine",
+    "glucose": "glucose", "blood glucose": "glucose", "plasma glucose": "glucose", "glycemia": "glucose",
+    "glycaemia": "glucose", "fasting glucose": "glucose", "fasting plasma glucose": "glucose",
+    "fasting blood glucose": "glucose", "fpg": "glucose", "fbg": "glucose", "blood sugar": "glucose",
+    "random glucose": "glucose", "serum glucose": "glucose", "glucose level": "glucose", "fasting blood sugar": "glucose",
+    "ca2+": "calcium", "total calcium": "calcium", "corrected calcium": None, "ionized calcium": None,
+    "ionised calcium": None, "ica": None,
+    "direct bilirubin": None, "conjugated bilirubin": None, "indirect bilirubin": None,
+    "unconjugated bilirubin": None, "t-bil": "total_bilirubin", "t.bil": "total_bilirubin",
+    "tbil": "total_bilirubin", "t-bili": "total_bilirubin", "serum bilirubin": "total_bilirubin",
+    "bilirubin": "total_bilirubin", "total bilirubin": "total_bilirubin",
+    "pt-inr": "inr", "pt/inr": "inr", "inr": "inr", "pt inr": "inr",
+    "aspartate transaminase": "ast", "aspartate aminotransferase": "ast", "ast": "ast", "got": "ast",
+    "alanine transaminase": "alt", "alanine aminotransferase": "alt", "alt": "alt", "gpt": "alt",
+    "platelets": "platelets", "platelet count": "platelets", "platelet": "platelets", "plt": "platelets",
+    "plts": "platelets", "thrombocytes": "platelets",
+    "hemoglobin": "hemoglobin", "haemoglobin": "hemoglobin", "hb": "hemoglobin", "hgb": "hemoglobin",
+    "hemoglobin level": "hemoglobin", "hba1c": None, "glycated hemoglobin": None, "hemoglobin a1c": None,
+    "mean corpuscular hemoglobin": None, "mch": None, "mchc": None,
+    "hematocrit": "hematocrit", "haematocrit": "hematocrit", "hct": "hematocrit", "packed cell volume": "hematocrit",
+    "wbc": "wbc", "wbc count": "wbc", "white blood cell count": "wbc", "white blood cells": "wbc",
+    "white blood cell": "wbc", "white cell count": "wbc", "leukocyte count": "wbc", "leucocyte count": "wbc",
+    "leukocytes": "wbc", "leucocytes": "wbc", "leukocytosis": "wbc", "total leukocyte count": "wbc", "tlc": "wbc",
+    "white count": "wbc",
+    "total cholesterol": "total_cholesterol", "cholesterol": "total_cholesterol", "t-chol": "total_cholesterol",
+    "serum cholesterol": "total_cholesterol",
+    "hdl": "hdl_cholesterol", "hdl-c": "hdl_cholesterol", "hdl cholesterol": "hdl_cholesterol",
+    "high-density lipoprotein": "hdl_cholesterol", "high density lipoprotein": "hdl_cholesterol",
+    "high-density lipoprotein cholesterol": "hdl_cholesterol", "high density lipoprotein cholesterol": "hdl_cholesterol",
+    "ldl": "ldl_cholesterol", "ldl-c": "ldl_cholesterol", "ldl cholesterol": "ldl_cholesterol",
+    "low-density lipoprotein": "ldl_cholesterol", "low density lipoprotein": "ldl_cholesterol",
+    "low-density lipoprotein cholesterol": "ldl_cholesterol", "low density lipoprotein cholesterol": "ldl_cholesterol",
+    "triglycerides": "triglycerides", "triglyceride": "triglycerides", "tg": "triglycerides", "tgs": "triglycerides",
+    "ph": "ph", "arterial ph": "ph", "blood ph": "ph",
+    "pao2": "pao2", "po2": "pao2", "pao₂": "pao2", "partial pressure of oxygen": "pao2",
+    "arterial oxygen tension": "pao2", "arterial partial pressure of oxygen": "pao2",
+    "paco2": "paco2", "pco2": "paco2", "paco₂": "paco2", "partial pressure of carbon dioxide": "paco2",
+    "arterial carbon dioxide tension": "paco2",
+    "insulin": "insulin", "fasting insulin": "insulin", "serum insulin": "insulin", "insulin level": "insulin",
+    "urine sodium": "urine_sodium", "urinary sodium": "urine_sodium", "urine na": "urine_sodium",
+    "una": "urine_sodium", "urine na+": "urine_sodium", "spot urine sodium": "urine_sodium",
+    "urine creatinine": "urine_creatinine", "urinary creatinine": "urine_creatinine", "ucr": "urine_creatinine",
+    "urine cr": "urine_creatinine", "spot urine creatinine": "urine_creatinine",
+    "creatinine clearance": None, "crcl": None, "egfr": None, "urine osmolality": None, "urine potassium": None,
+    "urine chloride": None, "urine glucose": None, "csf glucose": "csf_glucose", "csf protein": "csf_protein",
+    "sodium bicarbonate": None, "potassium chloride": None, "calcium gluconate": None, "calcium carbonate": None,
+    "calcium chloride": None, "magnesium sulfate": None, "sodium chloride": None, "normal saline": None,
+    "albumin": "albumin", "serum albumin": "albumin", "albumin level": "albumin",
+    "urine albumin": None, "albumin/creatinine": None, "albumin-to-creatinine": None,
+    "troponin": "troponin", "lactate": "lactate", "lactic acid": "lactate",
+    "magnesium": "magnesium", "phosphorus": "phosphate", "phosphate": "phosphate",
+    "base excess": None, "anion gap": None, "osmolality": None, "serum osmolality": None, "osmolal gap": None,
+    "glucose tolerance": None, "insulin glargine": None, "insulin lispro": None, "insulin aspart": None,
+    "regular insulin": None, "insulin infusion": None, "insulin drip": None,
+}
+# Short aliases that are also ordinary words, drugs or units are only accepted in a "NAME: value" form, with a
+# unit, or written with a capital letter (``Na 134``) -- never "he took k 3 times" or "5 mg".
+_AMBIGUOUS = {"k", "na", "ca", "cl", "mg", "cr", "hb", "tc", "tg", "co2", "glu", "alb", "bili", "plt", "ph", "got",
+              "gpt", "urea", "tlc", "una", "ucr", "insulin", "ast", "alt", "po2", "tgs", "hct", "phos"}
+# A number followed by a dose unit is a treatment ("potassium 40 mEq", "albumin 25 g", "insulin 10 units").
+_DOSE_AFTER = re.compile(r"\s*(?:mg|g|grams?|units?|iu|meq|mmol|ml|mcg|µg|μg|tablets?|amp(?:oule)?s?)\b(?!\s*/)", re.I)
+
+_UNIT_RX = re.compile(
+    r"\s*(?:"
+    r"(?P<count>(?:[x×*]\s*)?10\s*(?:\^|\*\*|e|\(|<sup>)?\s*(?P<exp>9|3|⁹|³|6)\)?(?:</sup>)?\s*(?:cells\s*)?/\s*"
+    r"(?:l|[µμu]l|mm3|mm³|mcl|cumm)\b|[x×]\s*10\^?\s*(?:9|3)\s*/\s*l|g/l(?=\W)(?P<gl_count>)|k\s*/\s*(?:[µμu]l|mcl)\b|"
+    r"thou\s*/\s*(?:[µμu]l|mm3)|(?:cells\s*)?/\s*(?:mm3|mm³|mm\^3|[µμu]l|mcl|cumm)\b|cells\s*/\s*(?:mm3|[µμu]l))"
+    r"|(?P<plain>mg\s*/\s*d[l]|mg\s*/\s*100\s*ml|mg\s*%|g\s*/\s*d[l]|g\s*/\s*l|mg\s*/\s*l|mmol\s*/\s*l|"
+    r"(?:[µμu]|micro|mc)mol\s*/\s*l|nmol\s*/\s*l|pmol\s*/\s*l|m\s*eq\s*/\s*l|meq\s*/\s*l|mEq/L|"
+    r"(?:i?u|units?)\s*/\s*l|ng\s*/\s*ml|ng\s*/\s*l|pg\s*/\s*ml|(?:[µμu]|mc)g\s*/\s*l|(?:[µμu]|mc)g\s*/\s*ml|"
+    r"(?:[µμu]|mc)g\s*/\s*dl|(?:[µμu]|micro)\s*i?u\s*/\s*ml|m\s*i?u\s*/\s*l|mu\s*/\s*l|mosm\s*/\s*kg|"
+    r"mm\s*hg|kpa|%|mg/dl)"
+    r")(?![a-z])", re.I)
+
+# Magnitudes used ONLY to infer the unit of a value written without one (a typical clinical span in the
+# canonical unit): outside it, another of the analyte's units that lands inside is taken instead.
+_TYPICAL: dict[str, tuple[float, float]] = {
+    "creatinine": (0.1, 20.0), "glucose": (30.0, 1500.0), "bun": (1.0, 250.0), "calcium": (4.0, 20.0),
+    "total_cholesterol": (50.0, 1000.0), "hdl_cholesterol": (5.0, 200.0), "ldl_cholesterol": (10.0, 800.0),
+    "triglycerides": (20.0, 10000.0), "albumin": (0.8, 7.0), "total_bilirubin": (0.05, 50.0),
+    "hemoglobin": (2.0, 25.0), "wbc": (0.05, 400.0), "platelets": (2.0, 2500.0), "hematocrit": (5.0, 80.0),
+    "pao2": (20.0, 700.0), "paco2": (10.0, 150.0), "urine_creatinine": (2.0, 1000.0),
+}
+_UNIT_ORDER: dict[str, tuple[str, ...]] = {
+    "creatinine": ("µmol/L",), "glucose": ("mmol/L",), "calcium": ("mmol/L",), "total_cholesterol": ("mmol/L",),
+    "hdl_cholesterol": ("mmol/L",), "ldl_cholesterol": ("mmol/L",), "triglycerides": ("mmol/L",),
+    "albumin": ("g/L",), "total_bilirubin": ("µmol/L",), "hemoglobin": ("g/L",), "wbc": ("/µL",),
+    "platelets": ("/µL",), "hematocrit": ("L/L",), "pao2": ("kPa",), "paco2": ("kPa",),
+    "urine_creatinine": ("µmol/L",), "bun": ("mmol/L",),
+}
+
+
+def _analyte_aliases() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for a in ANALYTES.values():
+        out[a.name.replace("_", " ")] = a.name
+        for alias in a.aliases:
+            out[alias.lower()] = a.name
+    out.update(_EXTRA_ALIASES)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _name_pattern() -> tuple[re.Pattern[str], dict[str, str | None]]:
+    aliases = _analyte_aliases()
+    alt = "|".join(re.escape(n).replace(r"\ ", r"[\s-]+") for n in sorted(aliases, key=len, reverse=True))
+    rx = re.compile(rf"(?<![\w/])(?:{alt})(?![\w])(?![+\-−](?=\w))", re.I)
+    return rx, aliases
+
+
+# label -> value: fillers ("level", "of", "was", ":", "(normal ...)" is not allowed before the value)
+_VALUE_AFTER_NAME = re.compile(
+    r"(?P<fill>(?:\s*\((?:[a-z+\-−₂₃0-9]{1,8}|serum|plasma|blood|venous|arterial)\))?"
+    r"[^\d\n;<>]{0,40}?)"
+    r"(?P<cmp>[<>≤≥]\s*)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)", re.I)
+_FILL_WORDS = frozenset((
+    "serum plasma blood venous arterial total level levels concentration count value values result was were is are "
+    "of at to as measured measuring reading found noted initially on admission arrival presentation elevated "
+    "increased decreased reduced raised low high normal abnormal markedly mildly slightly significantly severely "
+    "moderately very rose risen fell dropped improved worsened peaked from which had has been a an the in its "
+    "initial baseline repeat showed revealed with and then later up down lab laboratory test tests measurement "
+    "fasting random remained came back returned demonstrated").split())
+
+
+def _fill_ok(fill: str) -> bool:
+    """Only label words, punctuation and a short parenthesis may stand between a lab name and its value."""
+    if re.search(r"\.\s|\n", fill):
+        return False
+    words = re.findall(r"\([^)]*\)|[a-z]+", fill.lower())
+    return all(w.startswith("(") or w in _FILL_WORDS for w in words)
+
+
+_TREND_UNIT = re.compile(r"\s*(?:to|->|→|–|-|and(?:\s+then)?|then)\s*\d+(?:\.\d+)?", re.I)
+
+
+def _count_unit(exp: str | None, raw: str) -> str:
+    raw_l = raw.lower().replace(" ", "")
+    if exp in ("9", "⁹") or raw_l in ("g/l",):
+        return "10^9/L"
+    if exp in ("3", "³") or raw_l.startswith(("k/", "thou")):
+        return "10^3/µL"
+    if exp == "6":
+        return "10^6/µL"
+    return "/µL"
+
+
+def read_unit(text: str, pos: int) -> tuple[str, int] | None:
+    """The unit written at ``text[pos:]`` (after optional spaces) as a ``units.py`` spelling, and where it ends."""
+    m = _UNIT_RX.match(text, pos)
+    if not m:
+        return None
+    if m.group("count") is not None:
+        return _count_unit(m.group("exp"), m.group("count")), m.end()
+    raw = m.group("plain")
+    low = raw.lower().replace(" ", "").replace("μ", "µ")
+    low = low.replace("micro", "µ").replace("mcmol", "µmol").replace("mcg", "µg")
+    if low in ("mg/100ml", "mg%"):
+        return "mg/dL", m.end()
+    if low.startswith(("units/", "iu/", "u/")):
+        return "U/L", m.end()
+    if low in ("µu/ml", "µiu/ml"):
+        return "µIU/mL", m.end()
+    if low in ("mu/l", "miu/l"):
+        return "mIU/L", m.end()
+    if low in ("mmhg",):
+        return "mmHg", m.end()
+    if low == "meq/l":
+        return "mEq/L", m.end()
+    return normalize_unit(low), m.end()
+
+
+def _to_canonical(analyte: Analyte, value: float, unit: str) -> float | None:
+    try:
+        c = analyte.to_canonical(value, unit)
+        analyte.check_plausible(c)
+    except UnitError:
+        return None
+    return c
+
+
+def _infer_unit(analyte: Analyte, value: float) -> tuple[str, float] | None:
+    """Unit for a value written without one: canonical when typical, else the first alternative that is."""
+    canonical = _to_canonical(analyte, value, analyte.canonical)
+    lo, hi = _TYPICAL.get(analyte.name, analyte.plausible)
+    if canonical is not None and lo <= canonical <= hi:
+        return analyte.canonical, canonical
+    for unit in _UNIT_ORDER.get(analyte.name, ()):
+        if unit not in analyte.factors:
+            continue
+        c = _to_canonical(analyte, value, unit)
+        if c is not None and lo <= c <= hi:
+            return unit, c
+    if canonical is not None and analyte.name not in _TYPICAL:
+        return analyte.canonical, canonical
+    return None
+
+
 def extract_labs(text: str) -> list[Fact]:
     """Laboratory values with units ("creatinine of 2.1 mg/dL", "Na 128", "WBC 14.2 x10^9/L")."""
+    rx, aliases = _name_pattern()
+    names = list(rx.finditer(text))
     facts: list[Fact] = []
-    for m in _lab_pattern().finditer(text):
-        alias = m.group(1)
-        analyte = find_analyte(alias)
+    for i, nm in enumerate(names):
+        alias_text = nm.group(0)
+        key = " ".join(alias_text.lower().replace("-", " ").split())
+        analyte_name = aliases.get(alias_text.lower(), aliases.get(key, aliases.get(key.replace(" ", "-"))))
+        if analyte_name is None:
+            for k, v in aliases.items():
+                if " ".join(k.replace("-", " ").split()) == key:
+                    analyte_name = v
+                    break
+            if analyte_name is None:
+                continue
+        analyte = ANALYTES.get(analyte_name)
         if analyte is None:
             continue
-        raw_unit = m.group(3)
-        if alias.lower() in _AMBIGUOUS and not (raw_unit or re.match(r"\s*[:=]", text[m.end(1):])):
+        vm = _VALUE_AFTER_NAME.match(text, nm.end())
+        if vm is None:
             continue
-        value = float(m.group(2).replace(",", ""))
-        unit = normalize_unit(raw_unit) if raw_unit else analyte.canonical
-        try:
-            canonical = analyte.to_canonical(value, unit)
-            analyte.check_plausible(canonical)
-        except UnitError:
+        next_name = names[i + 1].start() if i + 1 < len(names) else len(text)
+        if vm.start("num") > next_name:
+            continue  # another lab's name stands between this name and the number
+        fill = vm.group("fill")
+        if not _fill_ok(fill):
             continue
-        end = m.end(3) if raw_unit else m.end(2)
-        facts.append(Fact("lab", analyte.name, value, unit, canonical, m.start(), end))
+        low_alias = alias_text.lower()
+        is_colon = bool(re.match(r"\s*[:=|]", fill))
+        value = float(vm.group("num").replace(",", ""))
+        num_end = vm.end("num")
+        unit_hit = read_unit(text, num_end)
+        if unit_hit is None:
+            trend = _TREND_UNIT.match(text, num_end)
+            later = read_unit(text, trend.end()) if trend else None
+            if later is not None:
+                unit_hit = (later[0], num_end)  # the unit written after the last value of a trend
+        if low_alias in _AMBIGUOUS or key in _AMBIGUOUS:
+            upper = alias_text[:1].isupper()
+            preceded_by_number = re.search(r"\d\s*$", text[max(0, nm.start() - 3):nm.start()])
+            if preceded_by_number or not (unit_hit or is_colon or upper):
+                continue
+        if unit_hit is None and _DOSE_AFTER.match(text, num_end):
+            continue
+        if unit_hit is not None:
+            unit, end = unit_hit
+            if unit == "%" and analyte_name not in ("hematocrit",):
+                continue
+            canonical = _to_canonical(analyte, value, unit)
+            if canonical is None:
+                # a unit the analyte does not take (e.g. mg/dL written for a count): fall back to inference
+                inferred = _infer_unit(analyte, value)
+                if inferred is None:
+                    continue
+                unit, canonical = inferred
+                end = num_end
+        else:
+            inferred = _infer_unit(analyte, value)
+            if inferred is None:
+                continue
+            unit, canonical = inferred
+            end = num_end
+        if vm.group("cmp"):
+            pass  # "< 0.5" is kept as its bound
+        facts.append(Fact("lab", analyte.name, value, unit, canonical, nm.start(), end))
     return facts
+
+
+def extract_all_measurements(text: str) -> list[Fact]:
+    """Vitals, bedside measurements and labs together, in note order."""
+    out = [*extract_vitals(text), *extract_measurements(text), *extract_labs(text)]
+    out.sort(key=lambda f: f.start)
+    return out

@@ -1,0 +1,136 @@
+"""MedCalc-Bench note mode: note + question -> calculator -> auto-fill -> compute -> answer.
+
+Unlike oracle mode, nothing of the gold ``Relevant Entities`` is used: the calculator is chosen from the question
+text (``choose_calculator``) and its inputs are read from the patient note (``autofill``), each cited to its span.
+MedCalc-Bench's convention for unmentioned findings applies (``assume_normal``: an unmentioned finding is
+absent); what was assumed is recorded per item. Scoring, records (``items.jsonl``) and summary keys are those
+of oracle mode (``wardround.evals.medcalc``).
+
+Data: MedCalc-Bench (Khandekar et al. 2024, arXiv:2406.12036), licence CC-BY-SA 4.0.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from wardround.evals.medcalc import ItemResult, Label, format_answer, is_correct, load_corrected, summarize
+
+log = logging.getLogger(__name__)
+
+csv.field_size_limit(10_000_000)
+
+
+class NoteRow(BaseModel):
+    """One MedCalc-Bench item as note mode reads it (no gold entities)."""
+
+    row_number: str
+    calculator_name: str
+    category: str
+    note: str
+    question: str
+    label: str
+    lower: str
+    upper: str
+
+
+class NoteItemResult(ItemResult):
+    """An oracle-mode record plus what note mode did: inputs read, their citations and what was missing."""
+
+    mode: str = "note"
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    sources: dict[str, list[str]] = Field(default_factory=dict)
+    missing: list[str] = Field(default_factory=list)
+    how: dict[str, str] = Field(default_factory=dict)
+    citations_verified: bool | None = None
+    seconds: float = 0.0
+
+
+def load_note_rows(path: str | Path) -> list[NoteRow]:
+    """Read the note-mode columns of a MedCalc-Bench CSV."""
+    rows = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            rows.append(NoteRow(row_number=r["Row Number"], calculator_name=r["Calculator Name"],
+                                category=r["Category"], note=r["Patient Note"], question=r["Question"],
+                                label=r["Ground Truth Answer"], lower=r["Lower Limit"], upper=r["Upper Limit"]))
+    return rows
+
+
+def run_note_item(row: NoteRow, corrected: dict[str, Label] | None = None, *,
+                  policy: str = "assume_normal", verify: bool = True) -> NoteItemResult:
+    """Answer one item from its note and question; score it against the original and corrected labels."""
+    from wardround.agents.autofill import choose_calculator, run_autofilled
+    from wardround.case import Case
+    from wardround.evidence import Ledger
+
+    t0 = time.perf_counter()
+    cid = choose_calculator(row.question)
+    answer = None
+    value = None
+    result = None
+    error = None
+    filled = None
+    verified = None
+    if cid is None:
+        error = f"no calculator matches the question {row.question[:80]!r}"
+    else:
+        case = Case(id=f"medcalc-{row.row_number}", note=row.note, question=row.question)
+        result, filled = run_autofilled(cid, case, policy=policy)  # type: ignore[arg-type]
+        if result is not None:
+            answer, value = format_answer(result), result.value
+        else:
+            error = filled.error
+        if verify and filled.evidence:
+            ledger = Ledger()
+            ledger.extend(filled.evidence)
+            verified = ledger.verify(case).ok
+    item = NoteItemResult(
+        row_number=row.row_number, calculator_name=row.calculator_name, calculator_id=cid, category=row.category,
+        answer=answer, value=value, label=row.label,
+        correct=is_correct(answer, result, row.label, row.lower, row.upper),
+        assumed=filled.assumed if filled else [], error=error,
+        inputs={k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in (filled.inputs if filled else {}).items()},
+        sources=filled.sources if filled else {}, missing=filled.missing if filled else [],
+        how=filled.how if filled else {}, citations_verified=verified, seconds=round(time.perf_counter() - t0, 5))
+    if corrected is not None and row.row_number in corrected:
+        lab = corrected[row.row_number]
+        item.corrected_label = lab.answer
+        item.correct_corrected = is_correct(answer, result, lab.answer, lab.lower, lab.upper)
+    return item
+
+
+def evaluate_note(data: str | Path, out_dir: str | Path, corrected: str | Path | None = None,
+                  policy: str = "assume_normal") -> dict[str, Any]:
+    """Run note mode end to end; write ``items.jsonl`` and ``summary.json`` (oracle mode's keys) into ``out_dir``."""
+    t0 = time.perf_counter()
+    rows = load_note_rows(data)
+    labels = load_corrected(corrected) if corrected else None
+    items = [run_note_item(r, labels, policy=policy) for r in rows]
+    summary = summarize(items)  # type: ignore[arg-type]
+    chosen_ok = sum(1 for i in items if i.calculator_id is not None)
+    summary.update({
+        "mode": "note", "data": str(data), "corrected": str(corrected) if corrected else None,
+        "assume_normal": policy == "assume_normal", "policy": policy,
+        "elapsed_s": round(time.perf_counter() - t0, 3),
+        "calculator_chosen": chosen_ok,
+        "citations_verified": sum(1 for i in items if i.citations_verified),
+        "citations_failed": sum(1 for i in items if i.citations_verified is False),
+        "median_item_ms": round(1000 * sorted(i.seconds for i in items)[len(items) // 2], 3) if items else None,
+        "licence": "MedCalc-Bench data: CC-BY-SA 4.0",
+    })
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "items.jsonl", "w", encoding="utf-8") as fh:
+        for item in items:
+            fh.write(item.model_dump_json() + "\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    log.info("medcalc note: n=%d accuracy=%s accuracy_corrected=%s", summary["n"], summary["accuracy"],
+             summary["accuracy_corrected"])
+    return summary

@@ -1,0 +1,139 @@
+"""Weight, height and BMI from note text ("weighed 180 lbs", "5'9\"", "1.65 m tall", "BMI 31.2 kg/m2").
+
+Each fact keeps the exact span it came from. Values are converted with ``wardround.units.DIMENSIONS``
+(kg, cm, kg/m²), never with a second table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from wardround.extract.facts import Fact
+from wardround.units import DIMENSIONS
+
+_N = r"(\d{1,3}(?:[.,]\d+)?)"
+_GAP = r"[^\d\n.;]{0,30}?"  # a short run of words between a label and its number ("weight on admission was")
+
+_WEIGHT_LABELLED = re.compile(
+    rf"\b(?:body\s+)?(?:weight|weighs|weighed|weighing|wt\.?)\b{_GAP}{_N}\s*(kg|kilograms?|kgs|lbs?|pounds?|g\b|grams?)",
+    re.I)
+_WEIGHT_BARE = re.compile(rf"(?<![/\d.])\b{_N}[\s-]*(kg|kilograms?|kgs|lbs?|pounds?)\b(?!\s*/|\s*per\b)", re.I)
+_HEIGHT_FT_IN = re.compile(
+    r"(?<![\d.])(\d)\s*(?:'|′|’|ft\.?|feet|foot)\s*(?:,?\s*(?:and\s+)?(\d{1,2}(?:\.\d+)?)\s*(?:\"|″|”|''|in\.?\b|inch(?:es)?\b)?)?",
+    re.I)
+_HEIGHT_LABELLED = re.compile(
+    rf"\b(?:height|tall|stature|measur(?:ed|ing)|ht\.?|length)\b{_GAP}{_N}\s*(cm|centimet(?:er|re)s?|m\b|met(?:er|re)s?\b|"
+    r"in\b|inch(?:es)?\b|mm\b)",
+    re.I)
+_HEIGHT_BARE = re.compile(rf"(?<![/\d.])\b{_N}\s*(cm|centimet(?:er|re)s?|m|met(?:er|re)s?|in|inch(?:es)?)\s+"
+                          r"(?:tall|in height|height)\b", re.I)
+_BMI = re.compile(rf"\b(?:BMI|body mass index)\b(?:\s*\([^)]{{0,8}}\))?{_GAP}{_N}\s*(kg\s*/\s*m(?:\^?2|²)?)?", re.I)
+_TARGET_BMI = re.compile(rf"\b(?:target|goal|desired|ideal)\s+(?:BMI|body mass index)\b{_GAP}{_N}", re.I)
+
+_MASS_UNIT = {"kg": "kg", "kilogram": "kg", "kilograms": "kg", "kgs": "kg", "lb": "lb", "lbs": "lb",
+              "pound": "lb", "pounds": "lb", "g": "g", "gram": "g", "grams": "g"}
+_LENGTH_UNIT = {"cm": "cm", "centimeter": "cm", "centimeters": "cm", "centimetre": "cm", "centimetres": "cm",
+                "m": "m", "meter": "m", "meters": "m", "metre": "m", "metres": "m", "in": "in", "inch": "in",
+                "inches": "in", "mm": "mm"}
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _weight_fact(value: float, unit_text: str, start: int, end: int) -> Fact | None:
+    unit = _MASS_UNIT.get(unit_text.lower().rstrip("."))
+    if unit is None:
+        return None
+    kg = DIMENSIONS["mass"].to_canonical(value, unit)
+    if not 0.3 <= kg <= 400:
+        return None
+    return Fact("anthropometric", "weight", value, unit, round(kg, 4), start, end)
+
+
+def _height_fact(value: float, unit: str, start: int, end: int) -> Fact | None:
+    cm = DIMENSIONS["length"].to_canonical(value, unit)
+    if not 30 <= cm <= 250:
+        return None
+    return Fact("anthropometric", "height", value, unit, round(cm, 4), start, end)
+
+
+def extract_weight(text: str) -> list[Fact]:
+    """Body weights in kg/lb/g: labelled mentions first ("weight 70 kg"), then bare ones ("a 70-kg man")."""
+    out: list[Fact] = []
+    taken: list[tuple[int, int]] = []
+    for rx in (_WEIGHT_LABELLED, _WEIGHT_BARE):
+        for m in rx.finditer(text):
+            if any(s <= m.start(1) < e for s, e in taken):
+                continue
+            if rx is _WEIGHT_BARE and re.search(r"(?:lost|gain(?:ed)?|loss of|down|up)\s*(?:of\s*)?$",
+                                                text[max(0, m.start() - 20):m.start()], re.I):
+                continue  # a weight change, not a body weight
+            fact = _weight_fact(_num(m.group(1)), m.group(2), m.start(1) if rx is _WEIGHT_BARE else m.start(),
+                                m.end())
+            if fact is not None:
+                out.append(fact)
+                taken.append((m.start(), m.end()))
+    out.sort(key=lambda f: (0 if text[f.start:f.end][:1].isalpha() else 1, f.start))
+    return out
+
+
+def extract_height(text: str) -> list[Fact]:
+    """Body heights: "165 cm", "1.65 m", "5'9\"", "5 ft 9 in", "69 inches tall" (labelled mentions first)."""
+    out: list[Fact] = []
+    for m in _HEIGHT_FT_IN.finditer(text):
+        if m.group(2) is None and not re.search(r"ft|feet|foot", m.group(0), re.I):
+            continue  # a bare 5' is too ambiguous without inches
+        feet = float(m.group(1))
+        inches = float(m.group(2)) if m.group(2) else 0.0
+        if not 3 <= feet <= 7 or inches >= 12:
+            continue
+        total_in = feet * 12 + inches
+        fact = _height_fact(total_in, "in", m.start(), m.end())
+        if fact is not None:
+            out.append(fact)
+    for rx in (_HEIGHT_LABELLED, _HEIGHT_BARE):
+        for m in rx.finditer(text):
+            unit = _LENGTH_UNIT.get(m.group(2).lower())
+            if unit is None or any(f.start <= m.start(1) < f.end for f in out):
+                continue
+            value = _num(m.group(1))
+            if unit == "m" and value > 3:
+                continue
+            start = m.start() if rx is _HEIGHT_LABELLED else m.start(1)
+            fact = _height_fact(value, unit, start, m.end())
+            if fact is not None:
+                out.append(fact)
+    out.sort(key=lambda f: f.start)
+    return out
+
+
+def extract_bmi(text: str) -> list[Fact]:
+    """Body mass index mentions ("BMI 31.2 kg/m2", "body mass index of 24"); target BMIs are left out."""
+    out = []
+    for m in _BMI.finditer(text):
+        if re.search(r"(?:target|goal|desired|ideal)\s+$", text[max(0, m.start() - 10):m.start()], re.I):
+            continue
+        value = _num(m.group(1))
+        if 8 <= value <= 120:
+            out.append(Fact("anthropometric", "bmi", value, "kg/m²", value, m.start(), m.end()))
+    return out
+
+
+def extract_target_bmi(text: str) -> list[Fact]:
+    """Target BMI ("their target BMI is 22.6 kg/m^2")."""
+    out = []
+    for m in _TARGET_BMI.finditer(text):
+        value = _num(m.group(1))
+        if 8 <= value <= 60:
+            end = m.end()
+            unit = re.match(r"\s*kg\s*/\s*m(?:\^?2|²)?", text[end:])
+            if unit:
+                end += unit.end()
+            out.append(Fact("anthropometric", "target_bmi", value, "kg/m²", value, m.start(), end))
+    return out
+
+
+def extract_anthropometrics(text: str) -> list[Fact]:
+    """Weight, height, BMI and target BMI facts, in note order within each kind."""
+    return [*extract_weight(text), *extract_height(text), *extract_bmi(text), *extract_target_bmi(text)]
