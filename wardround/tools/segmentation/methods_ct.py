@@ -35,6 +35,7 @@ BONE_HU = 200.0
 # [reference unverified]).
 BLOOD_HU = (50.0, 90.0)
 SKULL_HU = 300.0
+SMOOTH_MM = 2.0  # Gaussian sigma of region growing: suppresses noise, keeps organ edges
 
 
 def body_mask(volume: Volume) -> np.ndarray:
@@ -168,6 +169,23 @@ def _open_at_seed(grown: np.ndarray, seed: tuple[int, ...], radius_mm: float,
     return core & grown
 
 
+def _refine_edge(image: np.ndarray, region: np.ndarray, centre: float, sp: tuple[float, float, float]) -> np.ndarray:
+    """Move the edge to the half-way intensity between the region and what surrounds it.
+
+    The growing window (centre +/- k SD) stops short of an edge blurred by smoothing and partial volume;
+    a voxel just outside that is closer to the region's intensity than to the surrounding tissue's is
+    added (one shell of about one voxel, so no new leak can open).
+    """
+    ring = mo.dilate(region, max(sp), sp) & ~region
+    if not ring.any():
+        return region
+    light = mo.gaussian(image, 0.5 * min(sp), sp)
+    outside = float(np.median(light[mo.dilate(region, 3.0 * max(sp), sp) & ~mo.dilate(region, max(sp), sp)]))
+    half = 0.5 * (centre + outside)
+    closer = light >= half if centre > outside else light <= half
+    return region | (ring & closer)
+
+
 def segment_region(volume: Volume, prompt: tuple[int, int, int] | None = None, k: float = 3.0,
                    opening_mm: float = 9.0, iterations: int = 4) -> MethodOutput:
     """Seeded region growing from one voxel (label 1), e.g. liver or spleen from one click.
@@ -183,7 +201,7 @@ def segment_region(volume: Volume, prompt: tuple[int, int, int] | None = None, k
     if not all(0 <= s < n for s, n in zip(seed, volume.shape, strict=True)):
         raise SegmentationError(f"{volume.source}: seed voxel {seed} lies outside the image {volume.shape}")
     is_ct = float(np.percentile(volume.array, 0.5)) <= -500.0
-    smooth = mo.gaussian(volume.array, 2.0, sp)
+    smooth = mo.gaussian(volume.array, SMOOTH_MM, sp)
     lo_p, hi_p = np.percentile(smooth, [1, 99])
     sd_floor = 5.0 if is_ct else 0.01 * float(hi_p - lo_p)  # CT noise is a few HU
     reach = [max(1, int(round(4.0 / s))) for s in sp]
@@ -199,12 +217,16 @@ def segment_region(volume: Volume, prompt: tuple[int, int, int] | None = None, k
             break
         core = _open_at_seed(grown, seed, opening_mm, sp)
         region = mo.dilate(core, 3.0, sp) & grown
-        values = smooth[region]
+        # statistics from the interior only: edge voxels are blurred towards the neighbours by the smoothing
+        # and partial volume, and would let the window creep outwards iteration after iteration
+        interior = mo.erode(region, 2.0 * SMOOTH_MM, sp)
+        values = smooth[interior] if interior.sum() >= 20 else smooth[region]
         centre = float(np.median(values))
         spread = max(1.4826 * float(np.median(np.abs(values - centre))), sd_floor)
     if not region.any():
         raise SegmentationError(f"{volume.source}: region growing from {seed} found nothing; move the seed")
     region = mo.fill_holes_2d(mo.closing(region, 6.0, sp)) | region
+    region = _refine_edge(volume.array, region, centre, sp)
     return MethodOutput(
         labels=region.astype(np.uint8), names={1: "region"}, main_label=1,
         notes=[f"window {centre - k * spread:.1f} to {centre + k * spread:.1f}"],

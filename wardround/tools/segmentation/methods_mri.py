@@ -22,6 +22,7 @@ STRIP_EROSION_MM = 4.0
 LESION_SEED_Z = 4.0
 LESION_EXTENT_Z = 2.5
 LESION_MIN_ML = 0.02
+LESION_MIN_RELATIVE_SPREAD = 0.1
 
 
 def _foreground(volume: Volume) -> np.ndarray:
@@ -70,27 +71,30 @@ def segment_brain(volume: Volume, prompt: tuple[int, int, int] | None = None) ->
                         params={"erosion_mm": STRIP_EROSION_MM})
 
 
-def _pure_tissue_thresholds(values_img: np.ndarray, labels_init: np.ndarray, brain: np.ndarray,
-                            iterations: int = 2) -> tuple[list[float], list[float]]:
-    """Partial-volume-aware class boundaries.
+def _pure_tissue_thresholds(values_img: np.ndarray, thresholds: list[float], brain: np.ndarray,
+                            max_iterations: int = 10) -> tuple[list[float], list[float]]:
+    """Partial-volume-aware class boundaries, iterated to a fixed point.
 
     Under the linear partial-volume model a voxel holding more than half of tissue B rather than A has an
     intensity past the midpoint of the *pure* A and B intensities; pure intensities are the medians of each
-    class's interior (its mask eroded by one voxel), which boundary voxels cannot reach.
+    class's interior (its mask eroded by one voxel), which boundary (mixed) voxels cannot reach.
     """
     from scipy import ndimage as ndi
 
-    labels = labels_init
-    thresholds: list[float] = []
     pure: list[float] = []
-    for _ in range(iterations):
+    tolerance = 1e-3 * float(np.ptp(values_img[brain]) or 1.0)
+    for _ in range(max_iterations):
+        labels = _classify(values_img, thresholds, brain)
         pure = []
         for k in (1, 2, 3):
             interior = ndi.binary_erosion(labels == k)
             sel = values_img[interior] if interior.sum() > 50 else values_img[labels == k]
             pure.append(float(np.median(sel)) if sel.size else float("nan"))
-        thresholds = [(pure[0] + pure[1]) / 2.0, (pure[1] + pure[2]) / 2.0]
-        labels = _classify(values_img, thresholds, brain)
+        new = [(pure[0] + pure[1]) / 2.0, (pure[1] + pure[2]) / 2.0]
+        converged = all(abs(x - y) <= tolerance for x, y in zip(new, thresholds, strict=True))
+        thresholds = new
+        if converged:
+            break
     return thresholds, pure
 
 
@@ -103,17 +107,18 @@ def _classify(img: np.ndarray, thresholds: list[float], mask: np.ndarray) -> np.
     return out
 
 
-def _kmeans_1d(values: np.ndarray, k: int = 3, iterations: int = 50) -> np.ndarray:
-    """Sorted k-means centres of a 1-D sample (initialised at the 10/50/90th percentiles)."""
-    centres = np.percentile(values, np.linspace(10, 90, k)).astype(np.float64)
-    for _ in range(iterations):
-        cut = (centres[:-1] + centres[1:]) / 2.0
-        idx = np.digitize(values, cut)
-        new = np.array([values[idx == j].mean() if np.any(idx == j) else centres[j] for j in range(k)])
-        if np.allclose(new, centres, atol=1e-4):
-            break
-        centres = new
-    return np.sort(centres)
+def _initial_thresholds(values: np.ndarray) -> list[float]:
+    """Start from the grey/white split: Otsu's threshold between the two dominant T1 classes.
+
+    CSF inside a skull-stripped mask may be a few percent of voxels (or most of the outer CSF may be
+    excluded), so a 3-class k-means would split white matter instead; a first CSF intensity is placed as far
+    below grey matter as white matter lies above it, and the fixed-point iteration refines all three.
+    """
+    cut = mo.otsu(values)
+    grey = float(np.median(values[values < cut]))
+    white = float(np.median(values[values >= cut]))
+    csf = grey - (white - grey)
+    return [(csf + grey) / 2.0, (grey + white) / 2.0]
 
 
 def segment_tissue(volume: Volume, prompt: tuple[int, int, int] | None = None) -> MethodOutput:
@@ -126,9 +131,7 @@ def segment_tissue(volume: Volume, prompt: tuple[int, int, int] | None = None) -
     img = volume.array[crop]
     b = brain[crop]
     values = img[b]
-    centres = _kmeans_1d(values[:: max(1, values.size // 400_000)])
-    init = _classify(img, list((centres[:-1] + centres[1:]) / 2.0), b)
-    thresholds, pure = _pure_tissue_thresholds(img, init, b)
+    thresholds, pure = _pure_tissue_thresholds(img, _initial_thresholds(values), b)
     if not (pure[0] < pure[1] < pure[2]):
         raise SegmentationError(f"{volume.source}: no CSF < grey < white contrast; 'tissue' needs a T1-weighted MRI")
     sub = _classify(img, thresholds, b)
@@ -156,6 +159,11 @@ def segment_flair_lesion(volume: Volume, prompt: tuple[int, int, int] | None = N
     values = smooth[b]
     median = float(np.median(values))
     spread = 1.4826 * float(np.median(np.abs(values - median)))
+    # On a clean, low-noise image the robust SD shrinks to the noise and grey matter (slightly brighter than
+    # white matter on FLAIR) would pass for lesion; the spread is therefore never taken below a tenth of the
+    # brain-to-background contrast, i.e. a lesion must be at least 25 % brighter than the brain median.
+    background = float(np.median(volume.array[~brain])) if (~brain).any() else 0.0
+    spread = max(spread, LESION_MIN_RELATIVE_SPREAD * abs(median - background))
     if spread <= 0:
         raise SegmentationError(f"{volume.source}: brain intensities are constant; pass a FLAIR image")
     z = np.where(b, (smooth - median) / spread, -np.inf).astype(np.float32)
