@@ -26,7 +26,7 @@ METHODS: dict[str, MethodSpec] = {
     for spec in (
         MethodSpec("body", "CT", "body outline (tissue above -500 HU)", methods_ct.segment_body),
         MethodSpec("lungs", "CT", "right (1) and left (2) lung; bowel and stomach gas excluded", methods_ct.segment_lungs),
-        MethodSpec("bone", "CT", "bone above 200 HU with marrow", methods_ct.segment_bone),
+        MethodSpec("bone", "CT", "bone above 150 HU with marrow", methods_ct.segment_bone),
         MethodSpec("hemorrhage", "CT", "hyperdense intracranial blood on non-contrast head CT",
                    methods_ct.segment_hemorrhage),
         MethodSpec("region", "CT", "seeded region growing from one point (e.g. liver, spleen)",

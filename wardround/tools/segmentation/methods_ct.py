@@ -28,8 +28,10 @@ LUNG_AIR_HU = -400.0
 # bowel and stomach gas mostly does.
 PURE_GAS_HU = -950.0
 PURE_GAS_MAX_FRACTION = 0.5
-# Bone: cortical and trabecular bone lie above about 200 HU; marrow spaces are filled slice by slice.
-BONE_HU = 200.0
+# Bone: cortical bone lies far above 400 HU, adult cancellous (trabecular) bone at about 150-300 HU, costal
+# cartilage and enhanced soft tissue mostly below 150 HU; the threshold sits at the low end of cancellous bone
+# and marrow spaces are filled slice by slice [reference unverified: textbook CT attenuation ranges].
+BONE_HU = 150.0
 # Acute intracranial blood is hyperdense, about 50-90 HU against 20-45 HU for brain parenchyma and >100 HU
 # for calcification (Parizel PM et al., Eur Radiol 2001;11:1770-83, DOI 10.1007/s003300000800
 # [reference unverified]).
@@ -104,15 +106,15 @@ def segment_lungs(volume: Volume, prompt: tuple[int, int, int] | None = None) ->
 
 
 def segment_bone(volume: Volume, prompt: tuple[int, int, int] | None = None) -> MethodOutput:
-    """Bone (label 1): voxels above 200 HU inside the body, marrow filled, specks dropped."""
+    """Bone (label 1): voxels above 150 HU inside the body, marrow filled, specks dropped."""
     require_ct(volume, "bone")
     sp = volume.spacing
     body = body_mask(volume)
     bone = (mo.gaussian(volume.array, 0.5, sp) >= BONE_HU) & body
-    bone = mo.fill_holes_2d(mo.closing(bone, 1.5, sp))
+    bone = mo.fill_holes_2d(mo.closing(bone, max(1.5, sp[0], sp[1]), sp))  # at least one in-plane voxel
     bone = mo.remove_small(bone, int(np.ceil(0.1 / volume.voxel_volume_ml)))
     return MethodOutput(labels=bone.astype(np.uint8), names={1: "bone"}, main_label=1,
-                        notes=["contrast-filled vessels above 200 HU are counted as bone"],
+                        notes=["contrast-filled vessels above 150 HU are counted as bone"],
                         params={"threshold_hu": BONE_HU})
 
 
