@@ -510,7 +510,7 @@ def _alcohol(f: _Filler) -> _Hit | None:
 def _has_bled_renal(f: _Filler) -> _Hit | None:
     """HAS-BLED abnormal renal function: chronic dialysis, renal transplant or creatinine >= 200 µmol/L
     (2.26 mg/dL) (Pisters et al. 2010, doi:10.1378/chest.10-0134)."""
-    return _any(_c("dialysis", "kidney_transplant", "severe_ckd"),
+    return _any(_c("dialysis", "kidney_transplant", "severe_ckd", "renal_impairment"),
                 _threshold(_creatinine, lambda v: v >= 2.26, "creatinine >= 2.26 mg/dL"))(f)
 
 
@@ -631,8 +631,25 @@ def _bands(f: _Filler) -> _Hit | None:
     return _Hit(float(m.group(1) or m.group(2)), (_span(m.start(), m.end()),), "note: band forms")
 
 
-def _pao2_or_sat(f: _Filler) -> _Hit | None:
-    return f.lab("pao2")
+_DIAGNOSIS_STATEMENT = re.compile(
+    r"\b(?:(?:was|were|is|been)\s+diagnosed\s+(?:with|as)|diagnosis\s+(?:of|was)|consistent\s+with|compatible\s+with|"
+    r"suggestive\s+of|(?:final|working|clinical)\s+diagnosis)\b[^.;\n]{3,60}", re.I)
+
+
+def _alternative_to(concept: str) -> Resolver:
+    """Wells 'alternative diagnosis at least as likely': False when the note makes ``concept`` the working
+    diagnosis; True when it states a different diagnosis (cited); unknown otherwise."""
+
+    def run(f: _Filler) -> _Hit | None:
+        own = f.concept(concept, current_only=True)
+        if own is not None and own.value:
+            return _Hit(False, own.sources, f"note: {concept} is the working diagnosis")
+        for m in _DIAGNOSIS_STATEMENT.finditer(f.note):
+            if not find_concept(m.group(0), concept) and assertion_ok(f.note, m.start(), m.end()):
+                return _Hit(True, (_span(m.start(), m.end()),), "note: another diagnosis is stated")
+        return None
+
+    return run
 
 
 # Field resolvers by field name; ``(calculator_id, field)`` keys override the field-name default.
@@ -674,7 +691,7 @@ _FIELDS: dict[str | tuple[str, str], Resolver] = {
     "nursing_home_resident": _c("nursing_home"),
     "neoplastic_disease": _c("cancer"),
     "liver_disease": _c("liver_disease"),
-    ("has_bled", "liver_disease"): _c("cirrhosis", "liver_disease"),
+    ("has_bled", "liver_disease"): _c("chronic_liver_disease"),
     "renal_disease": _c("chronic_kidney_disease", "dialysis", "severe_ckd", "kidney_transplant"),
     ("has_bled", "renal_disease"): _has_bled_renal,
     "pleural_effusion": _c("pleural_effusion"),
@@ -694,6 +711,7 @@ _FIELDS: dict[str | tuple[str, str], Resolver] = {
     "paralysis_or_cast": _c("paralysis_or_cast"),
     "bedridden_recently": _c("bedridden"),
     "localized_tenderness": _c("deep_vein_tenderness"),
+    "alternative_diagnosis_likely": _alternative_to("deep_vein_thrombosis"),
     "entire_leg_swollen": _c("entire_leg_swollen"),
     "calf_swelling": _c("calf_swelling"),
     "pitting_edema": _c("pitting_edema"),

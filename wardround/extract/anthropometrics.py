@@ -15,18 +15,19 @@ _N = r"(\d{1,3}(?:[.,]\d+)?)"
 _GAP = r"[^\d\n.;]{0,30}?"  # a short run of words between a label and its number ("weight on admission was")
 
 _WEIGHT_LABELLED = re.compile(
-    rf"\b(?:body\s+)?(?:weight|weighs|weighed|weighing|wt\.?)\b{_GAP}{_N}\s*(kg|kilograms?|kgs|lbs?|pounds?|g\b|grams?)",
+    rf"\b(?:body\s+)?(?:weight|weighs|weighed|weighing|wt\.?)\b{_GAP}(\d{{1,4}}(?:[.,]\d+)?)\s*(kg|kilograms?|kgs|lbs?|pounds?|g\b|grams?)",
     re.I)
 _WEIGHT_BARE = re.compile(rf"(?<![/\d.])\b{_N}[\s-]*(kg|kilograms?|kgs|lbs?|pounds?)\b(?!\s*/|\s*per\b)", re.I)
 _HEIGHT_FT_IN = re.compile(
     r"(?<![\d.])(\d)\s*(?:'|′|’|ft\.?|feet|foot)\s*(?:,?\s*(?:and\s+)?(\d{1,2}(?:\.\d+)?)\s*(?:\"|″|”|''|in\.?\b|inch(?:es)?\b)?)?",
     re.I)
 _HEIGHT_LABELLED = re.compile(
-    rf"\b(?:height|tall|stature|measur(?:ed|ing)|ht\.?|length)\b{_GAP}{_N}\s*(cm|centimet(?:er|re)s?|m\b|met(?:er|re)s?\b|"
+    rf"\b(?:height|hight|tall|stature|stood|standing|measur(?:ed|ing)|ht\.?|length)\b{_GAP}{_N}\s*(cm|centimet(?:er|re)s?|m\b|met(?:er|re)s?\b|"
     r"in\b|inch(?:es)?\b|mm\b)",
     re.I)
+_HEIGHT_CM_ANY = re.compile(r"(?<![\d.,])(1\d{2}|2[0-2]\d)(?:\.\d+)?\s*(cm|centimet(?:er|re)s?)\b(?!\s*(?:/|x|×|by))", re.I)
 _HEIGHT_BARE = re.compile(rf"(?<![/\d.])\b{_N}\s*(cm|centimet(?:er|re)s?|m|met(?:er|re)s?|in|inch(?:es)?)\s+"
-                          r"(?:tall|in height|height)\b", re.I)
+                          r"(?:tall|(?:of\s+|in\s+)?(?:height|hight|stature))\b", re.I)
 _BMI = re.compile(rf"\b(?:BMI|body mass index)\b(?:\s*\([^)]{{0,8}}\))?{_GAP}{_N}\s*(kg\s*/\s*m(?:\^?2|²)?)?", re.I)
 _TARGET_BMI = re.compile(rf"\b(?:target|goal|desired|ideal)\s+(?:BMI|body mass index)\b{_GAP}{_N}", re.I)
 
@@ -104,6 +105,14 @@ def extract_height(text: str) -> list[Fact]:
             fact = _height_fact(value, unit, start, m.end())
             if fact is not None:
                 out.append(fact)
+    if not out:
+        # a body-sized length in centimetres with no label ("weight and height of 52 kg and 164 cm")
+        for m in _HEIGHT_CM_ANY.finditer(text):
+            fact = _height_fact(float(m.group(0).split()[0].rstrip("cmCM")) if False else float(
+                re.match(r"[\d.]+", m.group(0)).group(0)), "cm", m.start(), m.end())  # type: ignore[union-attr]
+            if fact is not None:
+                out.append(fact)
+                break
     out.sort(key=lambda f: f.start)
     return out
 

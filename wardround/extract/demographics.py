@@ -11,10 +11,21 @@ _AGE_PATTERNS = [
     re.compile(r"\b(?:age|aged)\s*[:=]?\s*(\d{1,3})\b", re.I),
     re.compile(r"\b(\d{1,3})\s*(?:M|F)\b(?=[\s,.])"),
 ]
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_WORD_AGE = re.compile(r"\b(?:(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-](one|two|three|four|five|"
+                       r"six|seven|eight|nine))?|(ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+                       r"eighteen|nineteen)|(one|two|three|four|five|six|seven|eight|nine))[\s-]*(?:year|yr)s?[\s-]*old\b",
+                       re.I)
 _MONTHS_OLD = re.compile(r"\b(\d{1,2})[\s-]*(?:month|mo)s?[\s-]*old\b", re.I)
 _MALE = re.compile(r"\b(?:man|male|gentleman|boy|M|he|his|him|mr\.?)\b", re.I)
 _FEMALE = re.compile(r"\b(?:woman|female|lady|girl|F|she|her|hers|mrs\.?|ms\.?|pregnant)\b", re.I)
-_SEX_NEAR_AGE = re.compile(r"(?:year|yr)s?[\s-]*old\s+(?:[a-z]+\s+){0,2}?(man|male|gentleman|boy|woman|female|"
+_FEMALE_ONLY = re.compile(r"\b(?:primigravida|multigravida|gravida|primipara|multipara|pregnan(?:t|cy)|"
+                          r"menstrua(?:l|tion)|menses|postpartum|breastfeeding|uterus|uterine|ovar(?:y|ian)|"
+                          r"G\d+P\d+)\b", re.I)
+_SEX_NEAR_AGE = re.compile(r"(?:year|yr)s?[\s-]*old,?\s+(?:[a-z]+\s+){0,2}?(man|male|gentleman|boy|woman|female|"
                            r"lady|girl)\b|\b\d{1,3}\s*(?:yo|y/o)?\s*(M|F)\b", re.I)
 
 
@@ -38,7 +49,13 @@ def extract_demographics(text: str) -> Demographics:
             value = float(m.group(1))
             if 0 <= value <= 125:
                 best = m
-    if best is not None:
+    wm = _WORD_AGE.search(text)
+    if wm is not None and (best is None or wm.start() < best.start()):
+        words = [w.lower() if w else None for w in wm.groups()]
+        value = (_TENS.get(words[0] or "", 0) + _UNITS.get(words[1] or "", 0) + _TEENS.get(words[2] or "", 0)
+                 + _UNITS.get(words[3] or "", 0))
+        age, age_span = float(value), wm.span()
+    elif best is not None:
         age, age_span = float(best.group(1)), best.span()
     else:
         m = _MONTHS_OLD.search(text)
@@ -57,6 +74,9 @@ def extract_demographics(text: str) -> Demographics:
         # bare "M"/"F" tokens are only trusted next to an age, handled above
         males = [x for x in males if x.group(0) not in ("M",)]
         females = [x for x in females if x.group(0) not in ("F",)]
+        # anatomy and obstetrics that only apply to women weigh more than pronouns
+        females += [x for x in _FEMALE_ONLY.finditer(text)] * 3
+        females.sort(key=lambda x: x.start())
         if len(males) > len(females):
             sex, sex_span = "male", males[0].span()
         elif len(females) > len(males):

@@ -35,7 +35,7 @@ _NUM = r"(\d{1,3}(?:\.\d+)?)"
 _FILL = r"[^\d\n;]{0,32}?"
 _FILL_SHORT = r"[^\d\n;.]{0,18}?"
 
-_HR_LABEL = r"(?:heart\s*rate|pulse\s*rate|pulse|HR|ventricular\s+rate|tachycardic|bradycardic)"
+_HR_LABEL = r"(?:heart\s*rate|pulse\s*rate|pulse|HR|PR(?=\s*[:=])|ventricular\s+rate|tachycardic|bradycardic)"
 _RR_LABEL = r"(?:respiratory\s*rate|respiration\s*rate|respirations?|breathing\s*rate|resp(?:iratory)?\.?\s*rate|RR|tachypn(?:o)?eic)"
 _T_LABEL = r"(?:temperature|temp\.?|tmax|t|febrile|fever|pyrexia)"
 _SPO2_LABEL = (r"(?:spo2|sp02|sao2|o2\s*sat(?:uration)?s?|oxygen\s+saturation|saturation|saturating|sats?|"
@@ -271,7 +271,7 @@ _AMBIGUOUS = {"k", "na", "ca", "cl", "mg", "cr", "hb", "tc", "tg", "co2", "glu",
 _DOSE_AFTER = re.compile(r"\s*(?:mg|g|grams?|units?|iu|meq|mmol|ml|mcg|µg|μg|tablets?|amp(?:oule)?s?)\b(?!\s*/)", re.I)
 
 _UNIT_RX = re.compile(
-    r"\s*(?:"
+    r"\s*(?:\|\s*)?(?:"
     r"(?P<count>(?:[x×*]\s*)?10\s*(?:\^|\*\*|e|\(|<sup>)?\s*(?P<exp>9|3|⁹|³|6)\)?(?:</sup>)?\s*(?:cells\s*)?/\s*"
     r"(?:l|[µμu]l|mm3|mm³|mcl|cumm)\b|[x×]\s*10\^?\s*(?:9|3)\s*/\s*l|g/l(?=\W)(?P<gl_count>)|k\s*/\s*(?:[µμu]l|mcl)\b|"
     r"thou\s*/\s*(?:[µμu]l|mm3)|(?:cells\s*)?/\s*(?:mm3|mm³|mm\^3|[µμu]l|mcl|cumm)\b|cells\s*/\s*(?:mm3|[µμu]l))"
@@ -329,7 +329,8 @@ _FILL_WORDS = frozenset((
     "increased decreased reduced raised low high normal abnormal markedly mildly slightly significantly severely "
     "moderately very rose risen fell dropped improved worsened peaked from which had has been a an the in its "
     "initial baseline repeat showed revealed with and then later up down lab laboratory test tests measurement "
-    "fasting random remained came back returned demonstrated").split())
+    "fasting random remained came back returned demonstrated counts measures measured registered recorded showing "
+    "shows show approximately about around nearly only just elevation").split())
 
 
 def _fill_ok(fill: str) -> bool:
@@ -409,8 +410,11 @@ def extract_labs(text: str) -> list[Fact]:
     """Laboratory values with units ("creatinine of 2.1 mg/dL", "Na 128", "WBC 14.2 x10^9/L")."""
     rx, aliases = _name_pattern()
     names = list(rx.finditer(text))
-    facts: list[Fact] = []
+    facts: list[Fact] = _list_facts(text, names, aliases)
+    listed = {f.start for f in facts}
     for i, nm in enumerate(names):
+        if nm.start() in listed:
+            continue
         alias_text = nm.group(0)
         key = " ".join(alias_text.lower().replace("-", " ").split())
         analyte_name = aliases.get(alias_text.lower(), aliases.get(key, aliases.get(key.replace(" ", "-"))))
@@ -471,7 +475,74 @@ def extract_labs(text: str) -> list[Fact]:
         if vm.group("cmp"):
             pass  # "< 0.5" is kept as its bound
         facts.append(Fact("lab", analyte.name, value, unit, canonical, nm.start(), end))
+    facts.sort(key=lambda f: f.start)
     return facts
+
+
+_LIST_SEP = r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|/)\s*"
+
+
+def _list_facts(text: str, names: list[re.Match[str]], aliases: dict[str, str | None]) -> list[Fact]:
+    """Lists and ratios: "sodium, potassium and chloride were 134, 4.1 and 100 mmol/L", "BUN/creatinine 32/0.87"."""
+    out: list[Fact] = []
+    i = 0
+    while i < len(names):
+        j = i
+        while j + 1 < len(names) and re.fullmatch(_LIST_SEP, text[names[j].end():names[j + 1].start()], re.I):
+            j += 1
+        if j == i:
+            i += 1
+            continue
+        group = names[i:j + 1]
+        pos = group[-1].end()
+        fill = re.match(r"[^\d\n;]{0,30}?(?=\d)", text[pos:])
+        if fill is None or not _fill_ok(fill.group(0)):
+            i = j + 1
+            continue
+        pos += fill.end()
+        values: list[tuple[float, int, int, str | None]] = []
+        for k in range(len(group)):
+            vm = re.match(r"(\d+(?:\.\d+)?)", text[pos:])
+            if vm is None:
+                break
+            v_start, v_end = pos, pos + vm.end()
+            unit_hit = read_unit(text, v_end)
+            unit = unit_hit[0] if unit_hit else None
+            end = unit_hit[1] if unit_hit else v_end
+            end_unit = end
+            # tolerate a misspelt unit ("mEql/L")
+            junk = re.match(r"[a-zA-Z/µμ]{1,8}", text[end:])
+            if unit is None and junk:
+                end_unit = end + junk.end()
+            values.append((float(vm.group(1)), v_start, end, unit))
+            if k == len(group) - 1:
+                break
+            sep = re.match(_LIST_SEP, text[end_unit:], re.I)
+            if sep is None:
+                break
+            pos = end_unit + sep.end()
+        if len(values) == len(group):
+            shared = next((u for *_, u in reversed(values) if u), None)
+            for nm, (value, _vs, v_end, unit) in zip(group, values, strict=True):
+                key = " ".join(nm.group(0).lower().replace("-", " ").split())
+                analyte = ANALYTES.get(aliases.get(nm.group(0).lower(), aliases.get(key)) or "")
+                if analyte is None:
+                    continue
+                canonical = None
+                for u in (unit, shared):
+                    if u:
+                        canonical = _to_canonical(analyte, value, u)
+                        if canonical is not None:
+                            unit = u
+                            break
+                if canonical is None:
+                    inferred = _infer_unit(analyte, value)
+                    if inferred is None:
+                        continue
+                    unit, canonical = inferred
+                out.append(Fact("lab", analyte.name, value, unit or analyte.canonical, canonical, nm.start(), v_end))
+        i = j + 1
+    return out
 
 
 def extract_all_measurements(text: str) -> list[Fact]:

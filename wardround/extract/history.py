@@ -81,6 +81,10 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
     "kidney_transplant": ((r"(?:renal|kidney)\s+transplant(?:ation)?",), None),
     "severe_ckd": ((r"(?:ckd|chronic\s+kidney\s+disease)\s*(?:stage\s*)?(?:4|5|iv|v)\b", r"end[- ]stage\s+(?:renal|kidney)",
                     r"esrd", r"esrf", r"uremia", r"uraemia"), None),
+    "renal_impairment": ((r"renal\s+(?:impairment|dysfunction|insufficiency)", r"impaired\s+(?:renal|kidney)\s+function",
+                          r"chronic\s+kidney\s+disease", r"ckd", r"kidney\s+disease"), None),
+    "chronic_liver_disease": ((r"cirrhosis", r"cirrhotic", r"chronic\s+hepatitis", r"chronic\s+liver\s+disease",
+                               r"hepatic\s+fibrosis", r"hepatitis\s+[bc]"), None),
     "acute_kidney_injury": ((r"acute\s+kidney\s+injury", r"aki", r"acute\s+renal\s+(?:failure|injury|insufficiency)",
                              r"arf"), None),
     "cancer": ((r"cancers?", r"carcinomas?", r"malignan(?:cy|cies|t\s+(?:neoplasm|tumou?r|melanoma))",
@@ -176,7 +180,8 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
                         r"h(?:a)?emorrhagic\s+stroke", r"bleeding\s+(?:episode|event|history|diathesis|disorder)",
                         r"hematemesis", r"haematemesis", r"transfusion[- ]requiring\s+bleed",
                         r"(?:history\s+of|prior|previous)\s+bleed(?:ing)?"), None),
-    "labile_inr": ((r"labile\s+inrs?", r"(?:unstable|fluctuating|erratic|variable|supratherapeutic|difficult[- ]to[- ]"
+    "labile_inr": ((r"(?:labile|unstable|fluctuating|erratic|variable)\s+(?:international\s+normali[sz]ed\s+ratio"
+                    r"(?:\s*\(inr\))?|inrs?)", r"labile\s+inrs?", r"(?:unstable|fluctuating|erratic|variable|supratherapeutic|difficult[- ]to[- ]"
                     r"control)\s+inrs?", r"inrs?\s+(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+)?(?:labile|unstable|"
                     r"fluctuating|erratic|variable|difficult\s+to\s+control)", r"time\s+in\s+(?:the\s+)?therapeutic"
                     r"\s+range"), None),
