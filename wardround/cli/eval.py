@@ -15,7 +15,8 @@ def medcalc_command(
     data: Annotated[Path, typer.Option("--data", help="MedCalc-Bench CSV (e.g. dev.csv)")],
     out: Annotated[Path, typer.Option("--out", help="output folder for items.jsonl and summary.json")],
     mode: Annotated[str, typer.Option("--mode", help="oracle: feed the gold Relevant Entities to the "
-                                                     "calculators")] = "oracle",
+                                                     "calculators; note: choose the calculator from the question "
+                                                     "and auto-fill it from the patient note")] = "oracle",
     corrected: Annotated[Path | None, typer.Option(
         "--corrected", help="corrected-labels CSV (Unique ID = Row Number); default: dev_corrected_labels.csv "
                             "beside --data if present")] = None,
@@ -26,8 +27,8 @@ def medcalc_command(
     """Score our calculators on MedCalc-Bench; writes OUT/items.jsonl and OUT/summary.json."""
     from wardround.errors import WardroundError
 
-    if mode != "oracle":
-        typer.echo(f"error: --mode: {mode!r} is not available in this command; use --mode oracle", err=True)
+    if mode not in ("oracle", "note"):
+        typer.echo(f"error: --mode: {mode!r} is not available in this command; use --mode oracle or note", err=True)
         raise typer.Exit(2)
     if not data.is_file():
         typer.echo(f"error: --data: file {str(data)!r} does not exist", err=True)
@@ -45,7 +46,12 @@ def medcalc_command(
     from wardround.evals.medcalc import evaluate_oracle
 
     try:
-        summary = evaluate_oracle(data, out, corrected, assume_normal=assume_normal)
+        if mode == "note":  # note mode: wardround.evals.medcalc_note (question -> calculator, note -> inputs)
+            from wardround.evals.medcalc_note import evaluate_note
+
+            summary = evaluate_note(data, out, corrected, policy="assume_normal" if assume_normal else "strict")
+        else:
+            summary = evaluate_oracle(data, out, corrected, assume_normal=assume_normal)
     except WardroundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -53,7 +59,7 @@ def medcalc_command(
     def pct(x: float | None) -> str:
         return "-" if x is None else f"{100 * x:.1f}%"
 
-    table = Table(title=f"MedCalc-Bench oracle: {summary['n']} items in {summary['elapsed_s']:.2f} s")
+    table = Table(title=f"MedCalc-Bench {summary.get('mode', mode)}: {summary['n']} items in {summary['elapsed_s']:.2f} s")
     for col in ("category", "n", "accuracy", "n corrected", "accuracy corrected", "errors"):
         table.add_column(col, justify="right" if col != "category" else "left")
     for cat, b in summary["per_category"].items():
