@@ -197,6 +197,14 @@ class WardResult(BaseModel):
 # Renderers
 
 
+def describe_review(review: ReviewRecord) -> str:
+    """One line: who reviewed, what they decided, and their comment."""
+    verb = "approved" if review.action == "approve" else "overrode the primary diagnosis to"
+    text = f"{review.reviewer} {verb}" + (f" {review.primary}" if review.action != "approve" else
+                                          f" {review.primary}" if review.primary else "")
+    return text + (f" ({review.comment})" if review.comment else "")
+
+
 def _pct(p: float) -> str:
     return f"{100 * p:.0f}%" if p >= 0.01 else "<1%"
 
@@ -229,7 +237,7 @@ def render_text(diagnosis: Diagnosis, ledger: Ledger | None = None, issues: list
     else:
         lines.append("Dissent: none (specialists agreed)")
     if d.review:
-        lines.append(f"Human review: {d.review.action}" + (f" -> {d.review.primary}" if d.review.primary else "")
+        lines.append(f"Human review: {describe_review(d.review)}"
                      + (f" [{d.review.evidence_id}]" if d.review.evidence_id else ""))
     if d.next_steps:
         lines.append("")
@@ -270,7 +278,7 @@ def render_markdown(diagnosis: Diagnosis, ledger: Ledger | None = None, issues: 
     out += [f"- **{x.specialty}**: {x.their_primary} ({_pct(x.their_probability)}). {x.resolution}"
             for x in d.dissent] or ["- none: the specialists agreed"]
     if d.review:
-        out += ["", f"**Human review:** {d.review.action} {d.review.primary or ''} {d.review.comment}".rstrip()]
+        out += ["", f"**Human review:** {describe_review(d.review)}"]
     if d.next_steps:
         out += ["", "### Next steps", ""] + [f"- {s}" for s in d.next_steps]
     if ledger is not None:
@@ -297,7 +305,7 @@ def _link_citations(text: str) -> str:
 
 
 _CSS = ("<style>.wr table{border-collapse:collapse;font-size:13px;margin:4px 0}.wr td,.wr th{border:1px solid #ccc;"
-        "padding:3px 6px;text-align:left;vertical-align:top}.wr th{background:#f3f5f7}.wr .ok{color:#17803d}"
+        "padding:3px 6px;text-align:left!important;vertical-align:top}.wr th{background:#f3f5f7}.wr .ok{color:#17803d}"
         ".wr .bad{color:#b42318;font-weight:600}.wr a.wr-cite{text-decoration:none;color:#175cd3}"
         ".wr h3,.wr h4{margin:8px 0 4px}</style>")
 
@@ -346,8 +354,7 @@ def render_diagnosis_html(d: Diagnosis) -> str:
             f"<li><b>{html.escape(x.specialty)}</b>: {html.escape(x.their_primary)} ({_pct(x.their_probability)})."
             f" {html.escape(x.resolution)}</li>" for x in d.dissent) + "</ul>")
     if d.review:
-        parts.append(f"<p><b>Human review:</b> {html.escape(d.review.action)} {html.escape(d.review.primary or '')} "
-                     f"{html.escape(d.review.comment)}</p>")
+        parts.append(f"<p><b>Human review:</b> {html.escape(describe_review(d.review))}</p>")
     if d.next_steps:
         parts.append("<h4>Next steps</h4><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in d.next_steps) + "</ul>")
     parts.append(f"<p>{status}</p></div>")

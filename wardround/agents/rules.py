@@ -150,7 +150,11 @@ class RulesSpecialist:
                          key=lambda u: (not u.supporting, -u.probability, u.condition.id))
         writer = EvidenceWriter(spec.prefix, specialty, ledger.entries)
         items: list[DifferentialItem] = []
-        for u in updates[: config.differential_size]:
+        supported = [u for u in updates if u.supporting]
+        # Only conditions some finding speaks for enter the differential; with none, the most probable one is
+        # kept so the attending sees the specialty's view, and the summary says it rests on a prior alone.
+        shown = supported[: config.differential_size] or updates[:1]
+        for u in shown:
             c = u.condition
             lr_text = ", ".join(f"{kb.findings[x['finding']].name} {'+' if x['present'] else '-'} LR {x['lr']:g}"
                                 for x in u.contributions) or "no informative findings"
@@ -170,13 +174,17 @@ class RulesSpecialist:
         strongest = sorted((x for x in top_update.contributions if x["lr"] > 1), key=lambda x: -x["lr"])[:3]
         why = ", ".join(f"{kb.findings[x['finding']].name} (LR+ {x['lr']:g}) {_cite(x['evidence'][:1])}"
                         for x in strongest)
-        summary = f"{spec.name}: most likely {top.name}, {_pct(top.probability)} [{top.supporting[0]}]"
-        summary += f", supported by {why}." if why else "."
+        if supported:
+            summary = f"{spec.name}: most likely {top.name}, {_pct(top.probability)} [{top.supporting[0]}]"
+            summary += f", supported by {why}." if why else "."
+        else:
+            summary = (f"{spec.name}: no finding in this case supports a {spec.name.lower()} condition; "
+                       f"{top.name} is listed on its pre-test probability alone [{top.supporting[0]}].")
         if len(items) > 1:
             second = items[1]
             summary += f" Next: {second.name}, {_pct(second.probability)} [{second.supporting[0]}]."
         opinion = Opinion(specialty=specialty, agent="rules", summary=summary, differential=items,
-                          evidence_ids=list(writer.items), confidence=top.probability)
+                          evidence_ids=list(writer.items), confidence=top.probability if supported else 0.0)
         return opinion, AgentOutput(evidence=list(writer.items.values()))
 
 
@@ -208,7 +216,12 @@ class RulesAttending:
             if op.primary:
                 votes.setdefault(op.primary.condition, []).append(op.specialty)
         ranked = sorted(pooled.values(), key=lambda x: (not _supported(x, ledger), -x.probability, x.condition))
-        differential = ranked[: config.differential_size]
+        backed = [x for x in ranked if _supported(x, ledger)]
+        issues: list[str] = []
+        if not backed:
+            issues.append("no finding in the case supports any condition in the knowledge base; the differential "
+                          "rests on pre-test probabilities alone")
+        differential = (backed or ranked)[: config.differential_size]
         primary = differential[0]
         rationale: list[RationaleSentence] = []
 
@@ -242,7 +255,7 @@ class RulesAttending:
         dissent: list[Dissent] = []
         majority = max(votes.items(), key=lambda kv: len(kv[1])) if votes else None
         for op in opinions:
-            if op.primary is None or op.primary.condition == primary.condition:
+            if op.primary is None or op.primary.condition == primary.condition or not _supported(op.primary, ledger):
                 continue
             theirs = op.primary
             if majority and len(majority[1]) > len(opinions) / 2 and theirs.condition == majority[0]:
@@ -261,7 +274,8 @@ class RulesAttending:
                                                    f" favoured {d.their_primary} ({_pct(d.their_probability)})"
                                                    for d in dissent) + ".",
                 [op.primary.supporting[0] for op in opinions
-                 if op.primary and op.primary.condition != primary.condition and op.primary.supporting])
+                 if op.primary and op.primary.condition != primary.condition and op.primary.supporting
+                 and _supported(op.primary, ledger)])
 
         next_steps = list(cond.next_steps) if cond else []
         if len(differential) > 1 and differential[1].probability >= 0.25:
@@ -272,8 +286,8 @@ class RulesAttending:
                      for op in opinions]
         diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale, dissent=dissent,
                               consulted=consulted, next_steps=next_steps)
-        diagnosis, issues = verify_and_repair(diagnosis, ledger, case)
-        return diagnosis, AgentOutput(issues=issues)
+        diagnosis, repair_issues = verify_and_repair(diagnosis, ledger, case)
+        return diagnosis, AgentOutput(issues=issues + repair_issues)
 
 
 def _supported(item: DifferentialItem, ledger: Ledger) -> bool:

@@ -148,8 +148,15 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
                              + (f" ({comment})" if comment else "") + (f" [{evidence_id}]" if evidence_id else "")
                              + f"; the ward round had ranked {diagnosis.primary.name} first.",
                              citations=[evidence_id] if evidence_id else [])
+    earlier = [s.model_copy(update={"text": s.text.replace(f"{diagnosis.primary.name} is the leading diagnosis",
+                                                            f"{diagnosis.primary.name} was the ward round's "
+                                                            "leading diagnosis")})
+               for s in diagnosis.rationale]
+    cond = load_knowledge(ward_config(config).knowledge).conditions.get(chosen.condition)
+    next_steps = list(cond.next_steps) if cond else []
+    next_steps += [s for s in diagnosis.next_steps if s not in next_steps]
     updated = diagnosis.model_copy(update={"primary": chosen, "differential": [chosen, *rest], "review": record,
-                                           "rationale": [note, *diagnosis.rationale]})
+                                           "rationale": [note, *earlier], "next_steps": next_steps})
     ledger = _ledger(state)
     ledger.extend(new_evidence)
     report = ledger.verify(state["case"], updated.cited_ids())
