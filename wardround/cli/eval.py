@@ -1,4 +1,4 @@
-"""`wardround eval`: benchmark evaluations (MedCalc-Bench oracle mode)."""
+"""`wardround eval`: benchmark evaluations (MedCalc-Bench here; the generic dataset commands in eval_harness)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,20 @@ def medcalc_command(
     assume_normal: Annotated[bool, typer.Option(
         "--assume-normal/--no-assume-normal",
         help="MedCalc-Bench's convention: unmentioned findings are absent/normal")] = True,
+    model: Annotated[str, typer.Option("--model", help="oracle and note modes run the calculators, no chat "
+                                                       "model: only 'rules' is accepted")] = "rules",
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="items in flight at once")] = 4,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N rows")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="seconds per item attempt")] = 300.0,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="retries of a transient error per item")] = 3,
+    backend: Annotated[str, typer.Option("--backend", help="local or ray")] = "local",
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="cluster address for ray.init")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the bootstrap")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="on resume, redo items with an error")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="discard an existing run in OUT")] = False,
 ) -> None:
-    """Score our calculators on MedCalc-Bench; writes OUT/items.jsonl and OUT/summary.json."""
+    """Score our calculators on MedCalc-Bench; writes OUT/items.jsonl, OUT/summary.json (resumable run folder)."""
     from wardround.errors import WardroundError
 
     if mode not in ("oracle", "note"):
@@ -43,15 +55,22 @@ def medcalc_command(
     from rich.console import Console
     from rich.table import Table
 
-    from wardround.evals.medcalc import evaluate_oracle
+    if model.strip().lower() not in ("rules", "calculators"):
+        typer.echo(f"error: --model: {model!r}: MedCalc-Bench oracle and note modes run the calculators without a "
+                   "chat model; use --model rules", err=True)
+        raise typer.Exit(2)
+
+    # Both modes run through the evaluation runner (resume, manifest, bootstrap CI); the per-row work and the
+    # summary figures are those of wardround.evals.medcalc (oracle) and wardround.evals.medcalc_note (note).
+    from wardround.evals.datasets.medcalc import medcalc_task
+    from wardround.evals.runner import RunOptions, run_task
 
     try:
-        if mode == "note":  # note mode: wardround.evals.medcalc_note (question -> calculator, note -> inputs)
-            from wardround.evals.medcalc_note import evaluate_note
-
-            summary = evaluate_note(data, out, corrected, policy="assume_normal" if assume_normal else "strict")
-        else:
-            summary = evaluate_oracle(data, out, corrected, assume_normal=assume_normal)
+        task = medcalc_task(data, mode=mode, corrected=corrected, assume_normal=assume_normal, limit=limit)
+        summary = run_task(task, out, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries,
+                                                 backend=backend, ray_address=ray_address, seed=seed,
+                                                 retry_errors=retry_errors, overwrite=overwrite,
+                                                 progress=False if quiet else None))
     except WardroundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -68,4 +87,10 @@ def medcalc_command(
     table.add_row("[bold]all[/bold]", str(summary["n"]), pct(summary["accuracy"]), str(summary["n_corrected"]),
                   pct(summary["accuracy_corrected"]), str(summary["errors"]))
     Console().print(table)
+    ci = summary.get("accuracy_ci95")
+    if ci:
+        typer.echo(f"accuracy 95% bootstrap CI: {pct(ci[0])} to {pct(ci[1])}")
     typer.echo(f"wrote {out / 'items.jsonl'} and {out / 'summary.json'}")
+
+
+from wardround.cli import eval_harness as _harness  # noqa: E402,F401  (registers medqa, ddxplus, agentclinic, compare)

@@ -1,0 +1,195 @@
+"""`wardround eval medqa|ddxplus|agentclinic|compare`: generic benchmark commands on the evaluation runner.
+
+Every dataset command writes OUT/manifest.json, OUT/items.jsonl (one record per item, appended as it
+finishes), OUT/summary.json and OUT/summary.md; rerunning into the same OUT resumes. Heavy code is imported
+inside the commands so that ``wardround --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from wardround.cli.eval import app
+
+# ---------------------------------------------------------------------------------------------------------
+# Options shared by the dataset commands
+
+Data = Annotated[Path, typer.Option("--data", help="dataset file (never bundled: give your own copy)")]
+Out = Annotated[Path, typer.Option("--out", help="run folder: manifest.json, items.jsonl, summary.json/.md")]
+Model = Annotated[str, typer.Option("--model", help="'rules' (embedded reasoner) or a chat-model spec, "
+                                                    "e.g. openai:gpt-4o-mini")]
+Solver = Annotated[str, typer.Option("--solver", help="ward: the ward graph; chat: ask the model directly")]
+Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="items in flight at once")]
+Limit = Annotated[int | None, typer.Option("--limit", min=1, help="only the first N items")]
+Timeout = Annotated[float, typer.Option("--timeout", min=0.001, help="seconds per item attempt")]
+Retries = Annotated[int, typer.Option("--retries", min=0, help="retries of a transient error per item")]
+Backend = Annotated[str, typer.Option("--backend", help="local (asyncio) or ray (Ray tasks; pip install "
+                                                        "'wardround[ray]')")]
+RayAddress = Annotated[str | None, typer.Option("--ray-address", help="cluster address for ray.init "
+                                                                       "(default: $RAY_ADDRESS or a local Ray)")]
+Prices = Annotated[Path | None, typer.Option("--prices", help="price table YAML/JSON {model: {input, output}} in "
+                                                              "USD per 1M tokens (merged into the default table)")]
+Seed = Annotated[int, typer.Option("--seed", help="seed of the bootstrap (and of anything random)")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar, only the final table")]
+RetryErrors = Annotated[bool, typer.Option("--retry-errors", help="on resume, redo items recorded with an error")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="discard an existing run in OUT")]
+Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks")]
+
+
+def check_file(path: Path | None, option: str) -> None:
+    """Exit 2 with a one-line error when ``path`` is not a file."""
+    if path is not None and not path.is_file():
+        from wardround.cli.common import fail
+
+        fail(option, f"file {str(path)!r} does not exist", "check the path")
+
+
+def run_and_report(task: Any, out: Path, *, concurrency: int, timeout: float, retries: int, backend: str,
+                   ray_address: str | None, prices: Path | None, seed: int, quiet: bool, retry_errors: bool,
+                   overwrite: bool) -> dict[str, Any]:
+    """Run ``task`` with the runner and print the summary table; returns the summary."""
+    from wardround.evals.runner import RunOptions, run_task
+
+    extra: dict[str, Any] = {}
+    if prices is not None:
+        from wardround.evals.tasks import sha256_file
+        from wardround.llm import load_prices
+
+        table = load_prices(prices)
+        extra["prices"] = {"path": str(prices.resolve()), "sha256": sha256_file(prices),
+                           "models": {k: v.model_dump() for k, v in table.items()}}
+    opts = RunOptions(concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
+                      ray_address=ray_address, seed=seed, retry_errors=retry_errors, overwrite=overwrite,
+                      progress=False if quiet else None)
+    summary = run_task(task, out, opts, manifest_extra=extra)
+    print_summary(summary, out)
+    return summary
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def print_summary(summary: dict[str, Any], out: Path) -> None:
+    """A rich table of the headline figures, then where the files are."""
+    from rich.console import Console
+    from rich.table import Table
+
+    ci = summary.get("accuracy_ci95")
+    table = Table(title=f"{summary.get('task')}: {summary['n']} of {summary['n_items']} items "
+                        f"({summary.get('ran_now', 0)} run now, {summary.get('elapsed_s', 0):.2f} s)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("accuracy", _pct(summary.get("accuracy"))
+                  + (f"  (95% CI {_pct(ci[0])}-{_pct(ci[1])})" if ci else ""))
+    for key, value in (summary.get("dataset_metrics") or {}).items():
+        if key in ("n", "accuracy", "correct", "errors"):
+            continue
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    table.add_row("errors", str(summary.get("errors", 0)))
+    table.add_row("items retried", str(summary.get("retried_items", 0)))
+    lat = summary.get("latency_s")
+    if lat:
+        table.add_row("latency p50 / p90 / max", f"{lat['p50']:.3f} / {lat['p90']:.3f} / {lat['max']:.3f} s")
+    tok = summary.get("tokens") or {}
+    table.add_row("tokens in / out", f"{tok.get('input', 0)} / {tok.get('output', 0)}")
+    table.add_row("cost", f"${(summary.get('cost_usd') or {}).get('total', 0):.4f}")
+    Console().print(table)
+    typer.echo(f"wrote {out / 'items.jsonl'}, {out / 'summary.json'}, {out / 'summary.md'}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dataset commands
+
+
+@app.command("medqa")
+def medqa_command(data: Data, out: Out, model: Model = "rules", solver: Solver = "ward", concurrency: Concurrency = 4,
+                  limit: Limit = None, timeout: Timeout = 300.0, retries: Retries = 3, backend: Backend = "local",
+                  ray_address: RayAddress = None, prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
+                  retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False) -> None:
+    """MedQA multiple choice (MedAgentsBench JSONL: question, options, answer_idx); prediction = option letter."""
+    from wardround.cli.common import handle_errors
+
+    check_file(data, "--data")
+    with handle_errors(debug):
+        from wardround.evals.datasets.medqa import medqa_task
+
+        task = medqa_task(data, model=model, solver=solver, limit=limit)
+        run_and_report(task, out, concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
+                       ray_address=ray_address, prices=prices, seed=seed, quiet=quiet, retry_errors=retry_errors,
+                       overwrite=overwrite)
+
+
+@app.command("agentclinic")
+def agentclinic_command(data: Data, out: Out, model: Model = "rules", solver: Solver = "ward",
+                        judge: Annotated[str | None, typer.Option(
+                            "--judge", help="chat-model spec of an optional LLM judge for answers the name "
+                                            "match rejects (off by default)")] = None,
+                        concurrency: Concurrency = 4, limit: Limit = None, timeout: Timeout = 300.0,
+                        retries: Retries = 3, backend: Backend = "local", ray_address: RayAddress = None,
+                        prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
+                        retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False) -> None:
+    """AgentClinic OSCE JSONL: case -> free-text diagnosis, scored against Correct_Diagnosis by name/alias."""
+    from wardround.cli.common import handle_errors
+
+    check_file(data, "--data")
+    with handle_errors(debug):
+        from wardround.evals.datasets.agentclinic import agentclinic_task
+
+        task = agentclinic_task(data, model=model, solver=solver, judge=judge, limit=limit)
+        run_and_report(task, out, concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
+                       ray_address=ray_address, prices=prices, seed=seed, quiet=quiet, retry_errors=retry_errors,
+                       overwrite=overwrite)
+
+
+@app.command("ddxplus")
+def ddxplus_command(data: Data, out: Out,
+                    kb_dir: Annotated[Path | None, typer.Option(
+                        "--kb-dir", help="folder of release_conditions.json and release_evidences.json "
+                                         "(default: beside --data)")] = None,
+                    fit: Annotated[Path | None, typer.Option(
+                        "--fit", help="patients CSV to fit the reasoner on (never the rows scored)")] = None,
+                    model: Model = "rules", concurrency: Concurrency = 4, limit: Limit = None,
+                    timeout: Timeout = 300.0, retries: Retries = 3, backend: Backend = "local",
+                    ray_address: RayAddress = None, prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
+                    retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False) -> None:
+    """DDXPlus patients CSV with the embedded DDXPlus reasoner: top-1/3/5 and differential precision/recall/F1."""
+    from wardround.cli.common import fail, handle_errors
+
+    check_file(data, "--data")
+    check_file(fit, "--fit")
+    if model != "rules":
+        fail("--model", f"{model!r}: DDXPlus runs on the embedded DDXPlus reasoner only", "use --model rules")
+    with handle_errors(debug):
+        from wardround.evals.datasets.ddxplus import ddxplus_task
+
+        task = ddxplus_task(data, kb_dir=kb_dir, fit=fit, limit=limit)
+        run_and_report(task, out, concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
+                       ray_address=ray_address, prices=prices, seed=seed, quiet=quiet, retry_errors=retry_errors,
+                       overwrite=overwrite)
+
+
+@app.command("compare")
+def compare_command(
+    run_a: Annotated[Path, typer.Argument(help="run folder A (written by wardround eval --out)")],
+    run_b: Annotated[Path, typer.Argument(help="run folder B")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the comparison as JSON")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="also write the comparison JSON to this file")] = None,
+    seed: Seed = 0,
+    debug: Debug = False,
+) -> None:
+    """Paired comparison of two runs on shared ids: McNemar exact test and bootstrap accuracy difference."""
+    from wardround.cli.common import handle_errors
+
+    with handle_errors(debug):
+        from wardround.evals.compare import compare_runs, comparison_text
+
+        result = compare_runs(run_a, run_b, seed=seed)
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+        typer.echo(json.dumps(result, indent=2, default=str) if as_json else comparison_text(result))
