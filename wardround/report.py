@@ -42,6 +42,7 @@ class Opinion(BaseModel):
     summary: str = ""
     differential: list[DifferentialItem] = Field(default_factory=list)
     evidence_ids: list[str] = Field(default_factory=list, description="evidence this specialist produced")
+    calculations: list[str] = Field(default_factory=list, description="calculator results (evidence ids)")
     confidence: float = Field(0.0, ge=0.0, le=1.0)
 
     @property
@@ -51,7 +52,7 @@ class Opinion(BaseModel):
 
     def cited_ids(self) -> list[str]:
         """Every evidence id this opinion cites."""
-        ids = cited_ids(self.summary)
+        ids = cited_ids(self.summary) + list(self.calculations)
         for item in self.differential:
             ids.extend(item.supporting)
             ids.extend(item.opposing)

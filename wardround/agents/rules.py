@@ -169,6 +169,7 @@ class RulesSpecialist:
             )
             items.append(DifferentialItem(condition=c.id, name=c.name, icd10=c.icd10, probability=round(u.probability, 4),
                                           specialty=specialty, supporting=[ev.id, *u.supporting], opposing=u.opposing))
+        calculations = self._calculate(shown if supported else [], case, ledger, writer, config)
         top = items[0]
         top_update = updates[0]
         strongest = sorted((x for x in top_update.contributions if x["lr"] > 1), key=lambda x: -x["lr"])[:3]
@@ -183,9 +184,47 @@ class RulesSpecialist:
         if len(items) > 1:
             second = items[1]
             summary += f" Next: {second.name}, {_pct(second.probability)} [{second.supporting[0]}]."
+        if calculations:
+            summary += " Calculated: " + "; ".join(f"{ev.statement} [{ev.id}]" for ev in calculations) + "."
         opinion = Opinion(specialty=specialty, agent="rules", summary=summary, differential=items,
-                          evidence_ids=list(writer.items), confidence=top.probability if supported else 0.0)
+                          evidence_ids=list(writer.items), confidence=top.probability if supported else 0.0,
+                          calculations=[ev.id for ev in calculations])
         return opinion, AgentOutput(evidence=list(writer.items.values()))
+
+    def _calculate(self, updates: list[_Update], case: Case, ledger: Ledger, writer: EvidenceWriter,
+                   config: WardConfig) -> list[Evidence]:
+        """Run the calculators of the leading conditions whose inputs the case fills; cite every input.
+
+        Inputs are auto-filled from the structured case and the note. A calculator runs when every input is
+        found, or when only findings are missing and at least half of the inputs were found: then the missing
+        findings are taken as absent (MedCalc-Bench's convention) and the evidence lists them as assumed.
+        """
+        if not config.use_calculators:
+            return []
+        from wardround.agents.autofill import run_autofilled
+        from wardround.tools.calculators import all_calculators, result_to_evidence
+
+        registry = all_calculators()
+        wanted = list(dict.fromkeys(cid for u in updates[:2] for cid in u.condition.calculators if cid in registry))
+        out: list[Evidence] = []
+        work = Ledger(entries=dict(ledger.entries))
+        for cid in wanted:
+            calc = registry[cid]
+            result, filled = run_autofilled(cid, case, writer=writer, ledger=work, policy="strict")
+            if result is None and filled.missing:
+                found = len(calc.fields) - len(filled.missing)
+                only_findings = all(calc.fields[f].kind == "finding" for f in filled.missing if f in calc.fields)
+                if only_findings and found >= max(2, (len(calc.fields) + 1) // 2):
+                    result, filled = run_autofilled(cid, case, writer=writer, ledger=work, policy="assume_normal")
+            work.extend(filled.evidence)
+            if result is None:
+                log.debug("%s not computed: %s", cid, filled.error or filled.missing)
+                continue
+            sources = [i for ids in filled.sources.values() for i in ids]
+            ev = result_to_evidence(writer, result, derived_from=sources)
+            work.add(ev)
+            out.append(ev)
+        return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -245,6 +284,10 @@ class RulesAttending:
         if con:
             say("Against it: " + "; ".join(f"{_finding_name(kb, x)} ({_lr_label(x)})" for x in con) + ".",
                 [i for x in con for i in x["evidence"][:1]])
+        calc_ids = [i for op in opinions if any(x.condition == primary.condition for x in op.differential)
+                    for i in op.calculations if i in ledger]
+        if calc_ids:
+            say("Calculated: " + "; ".join(ledger[i].statement for i in calc_ids) + ".", calc_ids)
         if len(differential) > 1:
             second = differential[1]
             second_bayes = second.supporting[0] if second.supporting else None

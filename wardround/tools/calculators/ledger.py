@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from wardround.evidence import Evidence, EvidenceWriter, values_match
 from wardround.tools.calculators.base import CalculatorResult
 
@@ -9,14 +11,17 @@ TOOL_PREFIX = "calculator:"
 
 
 def result_to_evidence(writer: EvidenceWriter, result: CalculatorResult, *, finding: str | None = None,
-                       present: bool | None = None) -> Evidence:
-    """Record one calculator result as ``kind="tool"`` evidence (value, unit, canonical inputs, reference)."""
+                       present: bool | None = None, derived_from: Sequence[str] = ()) -> Evidence:
+    """Record one calculator result as ``kind="tool"`` evidence (value, unit, canonical inputs, reference).
+
+    ``derived_from`` names the evidence the inputs were read from, so verification re-checks those too.
+    """
     statement = result.text()
     if result.assumed:
         statement += f"; assumed normal: {', '.join(result.assumed)}"
     return writer.add("tool", statement, tool=f"{TOOL_PREFIX}{result.calculator_id}", inputs=dict(result.inputs),
                       value=result.value, unit=result.unit, reference=result.reference, finding=finding,
-                      present=present)
+                      present=present, derived_from=list(dict.fromkeys(derived_from)))
 
 
 def verify_calculator_evidence(ev: Evidence) -> str | None:
