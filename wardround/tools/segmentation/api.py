@@ -154,7 +154,7 @@ def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_v
     out = Path(out_dir)
     stem = f"{_safe_stem(str(path))}.{method}"
     mask_path = save_mask(output.labels, volume, out / f"{stem}.mask.nii.gz")
-    is_ct = (volume.modality or "").upper() == "CT" or float(np.percentile(volume.array, 0.5)) <= -500.0
+    is_ct = (volume.modality or "").upper() == "CT" or float(np.percentile(volume.array[::2, ::2, ::2], 0.5)) <= -500.0
     measurements = measure_labels(output.labels, volume.affine, output.names, image=volume.array,
                                   only=sorted(output.names) or None)
     if output.main_label is not None:

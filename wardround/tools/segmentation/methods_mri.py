@@ -79,15 +79,14 @@ def _pure_tissue_thresholds(values_img: np.ndarray, thresholds: list[float], bra
     intensity past the midpoint of the *pure* A and B intensities; pure intensities are the medians of each
     class's interior (its mask eroded by one voxel), which boundary (mixed) voxels cannot reach.
     """
-    from scipy import ndimage as ndi
-
     pure: list[float] = []
     tolerance = 1e-3 * float(np.ptp(values_img[brain]) or 1.0)
     for _ in range(max_iterations):
         labels = _classify(values_img, thresholds, brain)
+        uniform = _same_as_neighbours(labels)
         pure = []
         for k in (1, 2, 3):
-            interior = ndi.binary_erosion(labels == k)
+            interior = uniform & (labels == k)
             sel = values_img[interior] if interior.sum() > 50 else values_img[labels == k]
             pure.append(float(np.median(sel)) if sel.size else float("nan"))
         new = [(pure[0] + pure[1]) / 2.0, (pure[1] + pure[2]) / 2.0]
@@ -96,6 +95,20 @@ def _pure_tissue_thresholds(values_img: np.ndarray, thresholds: list[float], bra
         if converged:
             break
     return thresholds, pure
+
+
+def _same_as_neighbours(labels: np.ndarray) -> np.ndarray:
+    """Voxels whose six face neighbours carry the same label (the interior of every class at once)."""
+    same = np.zeros(labels.shape, dtype=bool)
+    core = (slice(1, -1),) * 3
+    same[core] = True
+    inner = labels[core]
+    for axis in range(3):
+        for shift in (-1, 1):
+            idx = [slice(1, -1)] * 3
+            idx[axis] = slice(1 + shift, labels.shape[axis] - 1 + shift)
+            same[core] &= labels[tuple(idx)] == inner
+    return same
 
 
 def _classify(img: np.ndarray, thresholds: list[float], mask: np.ndarray) -> np.ndarray:
