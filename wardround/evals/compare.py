@@ -49,7 +49,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, seed: int = 0, resampl
         "accuracy_a": round(sum(xa) / len(shared), 4), "accuracy_b": round(sum(xb) / len(shared), 4),
         "both_correct": both, "a_only_correct": a_only, "b_only_correct": b_only,
         "both_wrong": len(shared) - both - a_only - b_only,
-        "mcnemar_p": round(mcnemar_exact(a_only, b_only), 6),
+        "mcnemar_p": mcnemar_exact(a_only, b_only),
         "difference": paired_bootstrap_diff(xa, xb, seed=seed, resamples=resamples),
     })
     return out
