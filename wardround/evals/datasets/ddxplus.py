@@ -137,8 +137,8 @@ def find_kb_dir(data: str | Path, kb_dir: str | Path | None) -> Path:
 def ddxplus_task(data: str | Path, *, kb_dir: str | Path | None = None, fit: str | Path | None = None,
                  limit: int | None = None) -> Task:
     """The DDXPlus task with the embedded reasoner, fitted on ``fit`` when given (never the scored file)."""
-    dx = _module()
     kb = find_kb_dir(data, kb_dir)
+    dx = _module()
     if fit is not None and (Path(fit).resolve() == Path(data).resolve() or sha256_file(fit) == sha256_file(data)):
         raise InputError("fit", f"{str(fit)!r} is the file being scored",
                          "fit on a different split (e.g. the DDXPlus train patients), never on the rows scored")
