@@ -19,13 +19,13 @@ log = logging.getLogger(__name__)
 
 # Tissue/air boundary: midway between fat (about -100 HU) and air (-1000 HU); lung segmentation work uses
 # thresholds near -500 HU (Hu S, Hoffman EA, Reinhardt JM. IEEE Trans Med Imaging 2001;20:490-8,
-# DOI 10.1109/42.929615).
+# PMID 11437109, DOI 10.1109/42.929615).
 BODY_HU = -500.0
 # Aerated lung: below -400 HU keeps the partial-volume rim of the lung bases that -500 HU loses.
 LUNG_AIR_HU = -400.0
-# Pure gas: lung parenchyma rarely falls below -950 HU (the emphysema threshold, Gevenois PA et al.,
-# Am J Respir Crit Care Med 1996;154:187-92, DOI 10.1164/ajrccm.154.1.8680679 [reference unverified]);
-# bowel and stomach gas mostly does.
+# Pure gas: lung parenchyma rarely falls below -950 HU, the level that matches emphysema on morphometry
+# (Gevenois PA et al., Am J Respir Crit Care Med 1995;152:653-7, PMID 7633722, DOI 10.1164/ajrccm.152.2.7633722);
+# bowel and stomach gas mostly does. A component more than half below -950 HU is gas, not lung.
 PURE_GAS_HU = -950.0
 PURE_GAS_MAX_FRACTION = 0.5
 # Bone: cortical bone lies far above 400 HU, adult cancellous (trabecular) bone at about 150-300 HU, costal
