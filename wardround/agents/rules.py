@@ -7,11 +7,15 @@ their references) and from the case's own evidence, and every claim cites the ev
 from __future__ import annotations
 
 import logging
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from wardround.agents.base import AgentOutput
 from wardround.agents.intake import FindingStatus, finding_status
-from wardround.case import Case
+from wardround.case import Case, ImagingStudy
 from wardround.config import WardConfig
 from wardround.errors import CaseError
 from wardround.evidence import Evidence, EvidenceWriter, Ledger
@@ -143,12 +147,15 @@ class RulesSpecialist:
         """Rank the specialty's conditions by post-test probability and cite every contributing finding."""
         kb = self.kb
         spec = kb.specialties[specialty]
-        status = finding_status(ledger)
+        writer = EvidenceWriter(spec.prefix, specialty, ledger.entries)
+        issues: list[str] = []
+        imaging = self._image(specialty, case, ledger, writer, config, issues)
+        work = Ledger(entries={**ledger.entries, **writer.items})
+        status = finding_status(work)
         # A condition with no present finding in its favour is not a candidate for this case: its pre-test
         # probability describes another presenting population. Supported conditions rank first.
         updates = sorted((bayes_update(c, status) for c in kb.conditions_for(specialty)),
                          key=lambda u: (not u.supporting, -u.probability, u.condition.id))
-        writer = EvidenceWriter(spec.prefix, specialty, ledger.entries)
         items: list[DifferentialItem] = []
         supported = [u for u in updates if u.supporting]
         # Only conditions some finding speaks for enter the differential; with none, the most probable one is
@@ -169,7 +176,11 @@ class RulesSpecialist:
             )
             items.append(DifferentialItem(condition=c.id, name=c.name, icd10=c.icd10, probability=round(u.probability, 4),
                                           specialty=specialty, supporting=[ev.id, *u.supporting], opposing=u.opposing))
-        calculations = self._calculate(shown if supported else [], case, ledger, writer, config)
+        extra = {}
+        for img in imaging:
+            if img.tool == "segmentation:hemorrhage" and isinstance(img.value, int | float):
+                extra["hematoma_volume"] = (float(img.value), img.id)
+        calculations = self._calculate(shown if supported else [], case, work, writer, config, extra)
         top = items[0]
         top_update = updates[0]
         strongest = sorted((x for x in top_update.contributions if x["lr"] > 1), key=lambda x: -x["lr"])[:3]
@@ -184,15 +195,52 @@ class RulesSpecialist:
         if len(items) > 1:
             second = items[1]
             summary += f" Next: {second.name}, {_pct(second.probability)} [{second.supporting[0]}]."
+        if imaging:
+            summary += " Imaging: " + "; ".join(f"{ev.statement} [{ev.id}]" for ev in imaging) + "."
         if calculations:
             summary += " Calculated: " + "; ".join(f"{ev.statement} [{ev.id}]" for ev in calculations) + "."
         opinion = Opinion(specialty=specialty, agent="rules", summary=summary, differential=items,
                           evidence_ids=list(writer.items), confidence=top.probability if supported else 0.0,
-                          calculations=[ev.id for ev in calculations])
-        return opinion, AgentOutput(evidence=list(writer.items.values()))
+                          calculations=[ev.id for ev in imaging] + [ev.id for ev in calculations])
+        return opinion, AgentOutput(evidence=list(writer.items.values()), issues=issues)
+
+    def _image(self, specialty: str, case: Case, ledger: Ledger, writer: EvidenceWriter, config: WardConfig,
+               issues: list[str]) -> list[Evidence]:
+        """Segment the case's studies this specialty reads; record the measurement and any finding it shows.
+
+        Failures (unreadable file, wrong kind of scan) become issues; the opinion is still given.
+        """
+        if not config.use_imaging or not case.imaging:
+            return []
+        out: list[Evidence] = []
+        for study in case.imaging:
+            plan = imaging_plan(specialty, study)
+            if plan is None:
+                continue
+            method, finding = plan
+            from wardround.errors import WardroundError
+            from wardround.tools.segmentation import record_evidence, segment_study
+
+            folder = Path(config.run_dir or os.environ.get("WARDROUND_RUN_DIR", "runs")) / _safe(case.id) / specialty
+            try:
+                result = segment_study(study.path, method, out_dir=folder)
+            except WardroundError as exc:
+                issues.append(f"{specialty}: {method} segmentation of {Path(study.path).name} failed: {exc}")
+                continue
+            ev = record_evidence(result, writer)
+            out.append(ev)
+            if finding is not None:
+                present = result.volume_ml >= MIN_FINDING_VOLUME_ML
+                f = self.kb.findings.get(finding)
+                if f is not None:
+                    out.append(writer.add(
+                        "derived", f"{f.name}: {'yes' if present else 'no'} ({result.volume_ml:.1f} mL segmented; "
+                                   f"threshold {MIN_FINDING_VOLUME_ML:g} mL)",
+                        derived_from=[ev.id], finding=finding, present=present))
+        return out
 
     def _calculate(self, updates: list[_Update], case: Case, ledger: Ledger, writer: EvidenceWriter,
-                   config: WardConfig) -> list[Evidence]:
+                   config: WardConfig, extra: dict[str, tuple[float, str]] | None = None) -> list[Evidence]:
         """Run the calculators of the leading conditions whose inputs the case fills; cite every input.
 
         Inputs are auto-filled from the structured case and the note. A calculator runs when every input is
@@ -210,12 +258,17 @@ class RulesSpecialist:
         work = Ledger(entries=dict(ledger.entries))
         for cid in wanted:
             calc = registry[cid]
+            given = {k: v for k, v in (extra or {}).items() if k in calc.fields}
             result, filled = run_autofilled(cid, case, writer=writer, ledger=work, policy="strict")
+            if given:
+                result, filled = _with_measurements(cid, filled, given)
             if result is None and filled.missing:
                 found = len(calc.fields) - len(filled.missing)
                 only_findings = all(calc.fields[f].kind == "finding" for f in filled.missing if f in calc.fields)
                 if only_findings and found >= max(2, (len(calc.fields) + 1) // 2):
                     result, filled = run_autofilled(cid, case, writer=writer, ledger=work, policy="assume_normal")
+                    if given:
+                        result, filled = _with_measurements(cid, filled, given, assume_normal=True)
             work.extend(filled.evidence)
             if result is None:
                 log.debug("%s not computed: %s", cid, filled.error or filled.missing)
@@ -225,6 +278,57 @@ class RulesSpecialist:
             work.add(ev)
             out.append(ev)
         return out
+
+
+MIN_FINDING_VOLUME_ML = 1.0
+"""Smallest segmented volume read as a positive imaging finding (smaller specks are treated as noise)."""
+
+
+def imaging_plan(specialty: str, study: ImagingStudy) -> tuple[str, str | None] | None:
+    """(segmentation method, finding it can show) for a study this specialty reads, or ``None``.
+
+    Neurology reads head CT for haemorrhage (its volume feeds the ICH score) and brain MRI for FLAIR lesions (or
+    the brain volume when the sequence is not FLAIR); pulmonology reads chest CT for the lungs.
+    """
+    region = (study.body_region or "").lower()
+    modality = "MR" if study.modality in ("MR", "MRI") else study.modality
+    head = region in ("", "head", "brain", "skull", "cranium")
+    if specialty == "neurology" and head:
+        if modality == "CT":
+            return "hemorrhage", "ct_intracranial_haemorrhage"
+        if modality == "MR":
+            flair = (study.sequence or "").upper() == "FLAIR" or "flair" in Path(study.path).name.lower()
+            return ("flair_lesion" if flair else "brain"), None
+    if specialty == "pulmonology" and modality == "CT" and region in ("chest", "thorax", "lung", "lungs"):
+        return "lungs", None
+    return None
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "case"
+
+
+def _with_measurements(cid: str, filled: Any, given: dict[str, tuple[float, str]],
+                       assume_normal: bool = False) -> tuple[Any, Any]:
+    """Recompute an auto-filled calculator with measured inputs (e.g. a segmented volume) and cite them."""
+    from wardround.errors import WardroundError
+    from wardround.tools.calculators import calculate
+
+    inputs = dict(filled.inputs)
+    sources = dict(filled.sources)
+    for name, (value, evidence_id) in given.items():
+        inputs[name] = value
+        sources[name] = [evidence_id]
+    missing = [m for m in filled.missing if m not in given]
+    updated = filled.model_copy(update={"inputs": inputs, "sources": sources, "missing": missing,
+                                        "assumed": [a for a in filled.assumed if a not in given]})
+    if missing and not assume_normal:
+        return None, updated
+    try:
+        result = calculate(cid, inputs, assume_normal=assume_normal, unknown="ignore")
+    except WardroundError as exc:
+        return None, updated.model_copy(update={"error": str(exc)})
+    return result, updated
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -287,7 +391,9 @@ class RulesAttending:
         calc_ids = [i for op in opinions if any(x.condition == primary.condition for x in op.differential)
                     for i in op.calculations if i in ledger]
         if calc_ids:
-            say("Calculated: " + "; ".join(ledger[i].statement for i in calc_ids) + ".", calc_ids)
+            measured = any(ledger[i].kind != "tool" for i in calc_ids)
+            say(("Measured and calculated: " if measured else "Calculated: ")
+                + "; ".join(ledger[i].statement for i in calc_ids) + ".", calc_ids)
         if len(differential) > 1:
             second = differential[1]
             second_bayes = second.supporting[0] if second.supporting else None
