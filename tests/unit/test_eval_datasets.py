@@ -156,3 +156,29 @@ def test_agentclinic_with_scripted_chat_model_and_judge(tmp_path: Path) -> None:
     assert [r.extra["match"] for r in recs] == ["alias", "judge"] and recs[1].extra["judge"] == "Yes."
     assert summary["tokens"]["input"] == 380
     assert parse_diagnosis(recs[0], "no label here\nPneumonia.")[0] == "Pneumonia"  # type: ignore[arg-type]
+
+
+def scripted_ward_model(primary: str) -> GenericFakeChatModel:
+    """A chat model scripted to play triage, one specialist and the attending of one ward round."""
+    usage = {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120}
+    ddx = [{"condition": primary, "probability": 0.6}, {"condition": "acute_pericarditis", "probability": 0.2}]
+    answers = [{"specialties": ["cardiology"], "rationale": "Chest pain."},
+               {"summary": "Chest pain with ST elevation.", "differential": ddx, "confidence": 0.6},
+               {"primary": primary, "differential": ddx, "rationale": ["Chest pain with ST elevation."]}]
+    return GenericFakeChatModel(messages=iter([AIMessage(content=json.dumps(a), usage_metadata=usage)
+                                               for a in answers]))
+
+
+def test_ward_solver_with_a_scripted_chat_model(tmp_path: Path) -> None:
+    path = write_osce(tmp_path / "osce.jsonl")
+    task = agentclinic_task(path, model=scripted_ward_model("acute_coronary_syndrome"), limit=1)
+    summary = run_task(task, tmp_path / "run", RunOptions(concurrency=1, progress=False))
+    (rec,) = read_records(tmp_path / "run" / "items.jsonl").records
+    assert rec.prediction == "Acute coronary syndrome" and rec.correct and "issues" not in rec.extra
+    assert (rec.input_tokens, rec.output_tokens) == (300, 60) and summary["tokens"]["input"] == 300
+    assert "attending" in rec.seconds
+    # the same graph with the model choosing another condition: the prediction follows the model, not the rules
+    task = medqa_task(write_medqa(tmp_path / "q.jsonl"), model=scripted_ward_model("acute_pericarditis"), limit=1)
+    run_task(task, tmp_path / "run2", RunOptions(concurrency=1, progress=False))
+    (rec,) = read_records(tmp_path / "run2" / "items.jsonl").records
+    assert rec.extra["differential"][0] == "Acute pericarditis" and rec.prediction is None  # no option names it
