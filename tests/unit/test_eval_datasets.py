@@ -182,3 +182,14 @@ def test_ward_solver_with_a_scripted_chat_model(tmp_path: Path) -> None:
     run_task(task, tmp_path / "run2", RunOptions(concurrency=1, progress=False))
     (rec,) = read_records(tmp_path / "run2" / "items.jsonl").records
     assert rec.extra["differential"][0] == "Acute pericarditis" and rec.prediction is None  # no option names it
+
+
+def test_chat_solver_needs_a_model_and_keys_never_reach_the_manifest(tmp_path: Path) -> None:
+    from wardround.evals.solvers import model_label
+
+    with pytest.raises(InputError, match="chat solver needs a chat model"):
+        medqa_task(write_medqa(tmp_path / "q.jsonl"), solver="chat")
+    task = agentclinic_task(write_osce(tmp_path / "o.jsonl"), solver="chat",
+                            model="openai:gpt-4o-mini?api_key=sk-secret-1&temperature=0")
+    assert "sk-secret" not in json.dumps(task.config) and "api_key=***" in task.config["model"]
+    assert model_label(None) == "rules"

@@ -31,6 +31,7 @@ from wardround.errors import InputError
 from wardround.evals.backends import Outcome, RetryPolicy, make_backend
 from wardround.evals.metrics import summarize_records, summary_markdown
 from wardround.evals.records import ItemRecord, RecordLog, read_records
+from wardround.evals.solvers import redact
 from wardround.evals.tasks import EvalItem, Task, sha256_file
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _manifest(task: Task, options: RunOptions, status: str, started: float,
         "git": git_commit(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "argv": sys.argv,
+        "argv": [redact(a) for a in sys.argv],
         "started_at": started,
         "updated_at": time.time(),
         **(extra or {}),

@@ -10,6 +10,7 @@ Both are picklable (the Ray backend ships them to workers): heavy objects are bu
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,10 +36,18 @@ def primary_name(item: EvalItem, result: WardResult) -> tuple[Any, dict[str, Any
                             "verified": result.verified}
 
 
+_SECRET_RE = re.compile(r"(api_key=)[^&\s]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Hide an ``api_key=...`` option of a spec string (manifests and fingerprints never hold keys)."""
+    return _SECRET_RE.sub(r"\1***", text)
+
+
 def model_label(model: Any) -> str:
-    """A printable label of a model spec (for manifests)."""
+    """A printable label of a model spec (for manifests), with any API key hidden."""
     if model is None or isinstance(model, str):
-        return model or "rules"
+        return redact(model) if model else "rules"
     spec = getattr(model, "spec", None)
     if isinstance(spec, str):
         return spec

@@ -179,6 +179,9 @@ def agentclinic_task(data: str | Path, *, model: Any = "rules", solver: str = "w
     if solver == "ward":
         solve: Any = WardSolver(model, answer=primary_name)
     elif solver == "chat":
+        if isinstance(model, str) and model.strip().lower() in ("", "rules"):
+            raise InputError("model", "the chat solver needs a chat model, not the embedded reasoner",
+                             "give --model provider:name (e.g. openai:gpt-4o-mini), or use --solver ward")
         solve = ChatSolver(model, dx_prompt, parse_diagnosis)
     else:
         raise InputError("solver", f"{solver!r} is not an AgentClinic solver", "use 'ward' or 'chat'")

@@ -158,6 +158,9 @@ def medqa_task(data: str | Path, *, model: Any = "rules", solver: str = "ward", 
     if solver == "ward":
         solve: Any = WardSolver(model, answer=ward_answer)
     elif solver == "chat":
+        if isinstance(model, str) and model.strip().lower() in ("", "rules"):
+            raise InputError("model", "the chat solver needs a chat model, not the embedded reasoner",
+                             "give --model provider:name (e.g. openai:gpt-4o-mini), or use --solver ward")
         solve = ChatSolver(model, mcq_prompt, parse_letter)
     else:
         raise InputError("solver", f"{solver!r} is not a MedQA solver", "use 'ward' or 'chat'")
