@@ -54,6 +54,14 @@ def test_brats_flair_lesion_whole_tumour(imaging, tmp_path):
     assert dice >= 0.85
 
 
+def test_brats_brain_mask(imaging, tmp_path):
+    case = imaging / "brats2013" / "pat0001"
+    result = segment_study(case / "T1c_subtrMeanDivStd.nii.gz", "brain", out_dir=tmp_path)
+    dice = _dice(_stored(result.mask) > 0, _stored(case / "brainmask.nii.gz") > 0.5)
+    print(f"BRATS pat0001 brain mask (T1c) Dice vs the supplied brain mask {dice:.3f}")
+    assert dice >= 0.9
+
+
 def test_mni152_tissue_classes(imaging, tmp_path):
     folder = imaging / "nilearn_mni152"
     t1 = folder / "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"

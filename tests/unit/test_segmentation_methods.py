@@ -142,6 +142,18 @@ def test_hemorrhage_volume_matches_truth(tmp_path):
     assert result.label(1).max_diameter_mm == pytest.approx(30.0, abs=4.0)
 
 
+def test_hemorrhage_with_open_skull_base(tmp_path):
+    """A foramen magnum joins the cranial cavity to the neck; the cavity must still be found."""
+    hu, spacing, blood = head_ct_phantom()
+    neck = ellipsoid(hu.shape, (80.0, 95.0, 0.0), (15.0, 15.0, 90.0), spacing)
+    hu[neck & (hu > 500)] = 35.0  # hole through the skull base
+    hu[neck & (hu < -500)] = 35.0  # neck soft tissue below the skull
+    path = save(tmp_path, "head_open.nii.gz", hu, spacing)
+    result = segment_study(path, "hemorrhage", out_dir=tmp_path / "o")
+    truth_ml = blood.sum() * 2.0 / 1000
+    assert abs(result.volume_ml - truth_ml) / truth_ml < 0.15
+
+
 def test_hemorrhage_absent_gives_empty_mask(tmp_path):
     hu, spacing, blood = head_ct_phantom()
     hu[blood] = 35.0 + RNG.normal(0, 4, blood.sum())

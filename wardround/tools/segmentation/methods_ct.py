@@ -119,11 +119,16 @@ def segment_bone(volume: Volume, prompt: tuple[int, int, int] | None = None) -> 
 
 
 def intracranial_mask(volume: Volume) -> np.ndarray:
-    """The cranial cavity: soft tissue enclosed by the skull (slice by slice), largest component."""
+    """The cranial cavity: soft tissue enclosed by the skull, largest component.
+
+    The cavity opens to the neck at the foramen magnum, so a 3-D fill leaks; it is filled slice by slice in
+    the axial, coronal and sagittal directions instead (skull-base slices that are open axially are
+    closed rings coronally or sagittally) and the union is kept.
+    """
     sp = volume.spacing
     hu = volume.array
     skull = mo.closing(hu >= SKULL_HU, 3.0, sp)
-    enclosed = mo.fill_holes_2d(skull) & ~skull
+    enclosed = (mo.fill_holes_2d(skull, 2) | mo.fill_holes_2d(skull, 1) | mo.fill_holes_2d(skull, 0)) & ~skull
     inside = enclosed & (hu > -100.0) & (hu < 150.0)
     inside = mo.opening(inside, 2.0, sp)
     return mo.largest_component(inside)
