@@ -52,6 +52,7 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in separate writes
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 return
@@ -387,3 +388,36 @@ class ScriptedWard:
         m = re.search(r'Note:\n"""\n(.*?)\n"""', _first_user(request), re.S)
         note = m.group(1) if m else ""
         return " ".join(note.split()[:4]) or "note"
+
+
+def serve_in_subprocess(latency: float = 0.0) -> tuple[Any, str]:
+    """Start a ``ScriptedWard`` server in a child process (its own GIL, like a real remote model server).
+
+    Returns ``(process, base_url)``; stop it with ``process.terminate()``.
+    """
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, __file__, "--latency", str(latency)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    url = (proc.stdout.readline() if proc.stdout else "").strip()
+    if not url.startswith("http://127.0.0.1:"):
+        proc.terminate()
+        raise RuntimeError(f"the loopback server did not start (said {url!r})")
+    return proc, url
+
+
+if __name__ == "__main__":
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Serve the scripted ward on 127.0.0.1 until stdin closes.")
+    parser.add_argument("--latency", type=float, default=0.0)
+    ns = parser.parse_args()
+    server = LoopbackServer(ScriptedWard(), latency=ns.latency).start()
+    print(server.base_url, flush=True)
+    try:
+        sys.stdin.read()  # returns when the parent closes the pipe or exits
+    except KeyboardInterrupt:
+        pass
+    server.stop()

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -335,18 +336,8 @@ class LLMSpecialist:
 
     # -- tools ------------------------------------------------------------------------------------------------
 
-    def _tools(self, config: WardConfig, imaging: bool) -> list[Any]:
-        tools: list[Any] = []
-        if config.use_calculators:
-            from wardround.tools.calculators import calculator_tools
-
-            tools.extend(calculator_tools(ids=[], include_meta=True))
-        tools.append(_dict_tool("quote_note", "Record an exact phrase of the case note as citable evidence; "
-                                "returns its evidence id. The phrase must appear in the note verbatim.", QuoteNoteArgs))
-        if imaging:
-            tools.append(_dict_tool("segment", "Segment one imaging study of the case; returns volumes and "
-                                    "diameters and the evidence id of the measurement.", SegmentToolArgs))
-        return tools
+    def _tools(self, config: WardConfig, imaging: bool) -> list[dict[str, Any]]:
+        return _tool_schemas(config.use_calculators, imaging)
 
     def _run_tool(self, call: dict[str, Any], writer: EvidenceWriter, case: Case, config: WardConfig,
                   agent: str, tool_names: set[str]) -> Any:
@@ -438,7 +429,7 @@ class LLMSpecialist:
         from langchain_core.messages import HumanMessage
 
         tools = self._tools(config, imaging) if run.client.supports_tools() else []
-        names = {t["function"]["name"] if isinstance(t, dict) else t.name for t in tools}
+        names = {t["function"]["name"] for t in tools}
         spec = run.client.spec
         rounds = repairs = overruns = 0
         answer: prompts.SpecialistAnswer | None = None
@@ -484,6 +475,24 @@ class LLMSpecialist:
         opinion = Opinion(specialty=specialty, agent=run.client.label, summary=strip_citations(answer.summary, bad),
                           differential=items, evidence_ids=list(writer.items), confidence=answer.confidence)
         return opinion, run.output(list(writer.items.values()))
+
+
+@functools.lru_cache(maxsize=4)
+def _tool_schemas(calculators: bool, imaging: bool) -> list[dict[str, Any]]:
+    """OpenAI-format schemas of the specialist's tools (built once: schema generation is not free)."""
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    tools: list[dict[str, Any]] = []
+    if calculators:
+        from wardround.tools.calculators import calculator_tools
+
+        tools.extend(convert_to_openai_tool(t) for t in calculator_tools(ids=[], include_meta=True))
+    tools.append(_dict_tool("quote_note", "Record an exact phrase of the case note as citable evidence; "
+                            "returns its evidence id. The phrase must appear in the note verbatim.", QuoteNoteArgs))
+    if imaging:
+        tools.append(_dict_tool("segment", "Segment one imaging study of the case; returns volumes and "
+                                "diameters and the evidence id of the measurement.", SegmentToolArgs))
+    return tools
 
 
 def _is_calculator(name: str) -> bool:

@@ -15,9 +15,14 @@ from wardround.cli.common import console, fail, handle_errors
 
 def run_command(
     case: Annotated[str, typer.Argument(help="Case file (.json, .yaml or .txt note).")],
-    model: Annotated[str, typer.Option("--model", "-m", help="'rules' (embedded reasoner) or a chat-model spec.")] = "rules",
+    model: Annotated[str, typer.Option("--model", "-m", help="'rules' (embedded reasoner) or a chat-model spec, e.g. "
+                                       "'openai:gpt-4o-mini' or 'hf:./my-model' (see docs/llm.md).")] = "rules",
+    triage_model: Annotated[str | None, typer.Option("--triage-model", help="Model spec for triage only.")] = None,
+    specialist_model: Annotated[str | None, typer.Option("--specialist-model", help="Model spec for the specialists.")] = None,
+    attending_model: Annotated[str | None, typer.Option("--attending-model", help="Model spec for the attending.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the WardResult as JSON.")] = False,
-    stream: Annotated[bool, typer.Option("--stream", help="Show each node's update as it happens.")] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Show each node's update, and a model's tokens, tool calls "
+                                         "and new evidence, as they happen.")] = False,
     thread_id: Annotated[str | None, typer.Option("--thread-id", help="Checkpoint thread id (with --db).")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="SQLite checkpoint file; a thread can resume from it.")] = None,
     review: Annotated[bool, typer.Option("--review", help="Pause at the attending for human review (needs --db).")] = False,
@@ -34,7 +39,8 @@ def run_command(
         c = as_case(Path(case)) if Path(case).suffix else as_case(case)
         if review and db is None:
             fail("--review", "human review needs a checkpoint to resume from", "add --db PATH --thread-id ID")
-        cfg = WardConfig(model=model, max_specialists=max_specialists, human_review=review,
+        cfg = WardConfig(model=model, triage_model=triage_model, specialist_model=specialist_model,
+                         attending_model=attending_model, max_specialists=max_specialists, human_review=review,
                          knowledge=str(knowledge) if knowledge else None)
         with _graph(db) as graph:
             configurable: dict[str, Any] = {"ward": cfg.model_dump(mode="json"),
@@ -109,17 +115,74 @@ def _graph(db: Path | None):
 
 
 def _stream(graph: Any, inputs: dict, config: dict) -> dict:
-    """Stream node updates, print one line per update, and return the final state (one graph run)."""
+    """Stream node updates, model tokens and tool events live, and return the final state (one graph run)."""
     state: dict = {}
-    for mode, chunk in graph.stream(inputs, config, stream_mode=["updates", "values"]):
+    live = _LiveTokens()
+    for mode, chunk in graph.stream(inputs, config, stream_mode=["updates", "values", "messages", "custom"]):
         if mode == "values":
             state = chunk
-            continue
-        for node, update in chunk.items():
-            if node == "__interrupt__" or not isinstance(update, dict):
-                continue
-            console.print(f"[bold cyan]{node:>10}[/] {_describe(node, update)}", highlight=False)
+        elif mode == "messages":
+            message, metadata = chunk
+            text = message.content if isinstance(message.content, str) else ""
+            if text:
+                live.token(str(metadata.get("wardround_agent") or metadata.get("langgraph_node") or "model"), text)
+        elif mode == "custom":
+            if isinstance(chunk, dict) and "event" in chunk:
+                live.line(f"[magenta]{_short_agent(chunk.get('agent', '')):>10}[/] {_describe_event(chunk)}")
+        else:
+            for node, update in chunk.items():
+                if node == "__interrupt__" or not isinstance(update, dict):
+                    continue
+                live.line(f"[bold cyan]{node:>10}[/] {_describe(node, update)}")
+    live.end()
     return state
+
+
+class _LiveTokens:
+    """Prints model tokens as they arrive, one line per agent, and event lines in between."""
+
+    def __init__(self) -> None:
+        self.agent: str | None = None
+
+    def token(self, agent: str, text: str) -> None:
+        if agent != self.agent:
+            self.end()
+            console.print(f"[dim]{_short_agent(agent):>10} >[/] ", end="", highlight=False)
+            self.agent = agent
+        console.print(text.replace("\n", " "), end="", markup=False, highlight=False, soft_wrap=True)
+
+    def line(self, text: str) -> None:
+        self.end()
+        console.print(text, highlight=False, soft_wrap=True)
+
+    def end(self) -> None:
+        if self.agent is not None:
+            console.print()
+            self.agent = None
+
+
+def _short_agent(agent: str) -> str:
+    return agent.split(":", 1)[1] if agent.startswith("specialist:") else agent
+
+
+def _describe_event(event: dict) -> str:
+    kind = event.get("event")
+    if kind == "tool_call":
+        args = json.dumps(event.get("args"), default=str)
+        return f"calls [bold]{event.get('tool')}[/] {args[:160]}"
+    if kind == "tool_result":
+        if event.get("ok"):
+            return f"{event.get('tool')} -> ok"
+        return f"{event.get('tool')} -> [red]{str(event.get('content'))[:160]}[/]"
+    if kind == "evidence":
+        return f"new evidence [bold][{event.get('id')}][/] {event.get('statement')}"
+    if kind == "retry":
+        return f"[yellow]retry[/] after {event.get('error')} (waiting {event.get('wait')} s)"
+    if kind == "repair":
+        return f"[yellow]asked to repair[/]: {event.get('request')}"
+    if kind == "fallback":
+        return f"[red]fell back to the embedded reasoner[/]: {event.get('reason')}"
+    return json.dumps(event, default=str)[:200]
 
 
 def _describe(node: str, update: dict) -> str:
