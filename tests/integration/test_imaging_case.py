@@ -13,17 +13,16 @@ NOTE = ("68-year-old man on warfarin with sudden severe headache and vomiting an
 
 
 def _case(tmp_path, hematoma=True):
-    from support.phantoms import head_ct_phantom, save_nifti
+    from wardround.tools.segmentation.synthetic import write_head_ct
 
-    hu, spacing, blood = head_ct_phantom(hematoma_radii=(22.0, 18.0, 14.0) if hematoma else None)
-    path = save_nifti(tmp_path / "head_ct.nii.gz", hu, spacing)
+    path, truth_ml = write_head_ct(tmp_path / "head_ct.nii.gz", (22.0, 18.0, 14.0) if hematoma else None)
     case = wr.Case.from_dict({
         "id": "ich-phantom", "age": 68, "sex": "male", "note": NOTE,
         "vitals": {"systolic_bp": 196, "diastolic_bp": 112, "heart_rate": 88, "gcs": 13},
         "history": {"conditions": ["atrial fibrillation"], "medications": ["warfarin"]},
         "imaging": [{"path": str(path), "modality": "CT", "body_region": "head"}],
     })
-    return case, blood.sum() * 2.0 / 1000.0
+    return case, truth_ml
 
 
 def test_neurology_cites_the_segmented_haemorrhage_volume(tmp_path):

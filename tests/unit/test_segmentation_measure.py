@@ -12,11 +12,7 @@ from typer.testing import CliRunner
 
 from wardround.evidence import EvidenceWriter, Ledger
 from wardround.tools.segmentation import measure_labels, measure_mask, segment_study, segmentation_tools
-
-
-def ellipsoid(shape, centre, radii, spacing=(1.0, 1.0, 1.0)) -> np.ndarray:
-    grids = np.ogrid[tuple(slice(0, n) for n in shape)]
-    return sum(((g * s - c) / r) ** 2 for g, s, c, r in zip(grids, spacing, centre, radii, strict=True)) <= 1.0
+from wardround.tools.segmentation.synthetic import ellipsoid
 
 
 def test_sphere_volume_diameter_centroid():

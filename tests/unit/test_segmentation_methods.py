@@ -9,14 +9,9 @@ import numpy as np
 import pytest
 
 from wardround.tools.segmentation import SegmentationError, segment_study
+from wardround.tools.segmentation.synthetic import ellipsoid, head_ct_phantom
 
 RNG = np.random.default_rng(7)
-
-
-def ellipsoid(shape, centre, radii, spacing=(1.0, 1.0, 1.0)) -> np.ndarray:
-    """Boolean ellipsoid with centre and radii in mm on a grid of ``spacing``."""
-    grids = np.ogrid[tuple(slice(0, n) for n in shape)]
-    return sum(((g * s - c) / r) ** 2 for g, s, c, r in zip(grids, spacing, centre, radii, strict=True)) <= 1.0
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -112,24 +107,6 @@ def test_region_needs_a_seed_inside_the_image(tmp_path):
         segment_study(path, "region", out_dir=tmp_path)
     with pytest.raises(SegmentationError, match="outside the image"):
         segment_study(path, "region", prompt=(9999, 0, 0), out_dir=tmp_path)
-
-
-def head_ct_phantom(hematoma_radii=(15.0, 12.0, 10.0)):
-    """Head CT in HU at 1 x 1 x 2 mm: scalp, skull, brain with CSF spaces, one hyperdense hematoma."""
-    spacing = (1.0, 1.0, 2.0)
-    shape = (160, 190, 80)
-    c = (80.0, 95.0, 80.0)
-    hu = np.full(shape, -1000.0)
-    hu[ellipsoid(shape, c, (75, 90, 75), spacing)] = 20.0  # scalp
-    hu[ellipsoid(shape, c, (70, 85, 70), spacing)] = 1200.0  # skull
-    brain = ellipsoid(shape, c, (64, 79, 64), spacing)
-    hu[brain] = 35.0
-    ventricles = ellipsoid(shape, (80, 95, 85), (12, 25, 10), spacing)
-    hu[ventricles] = 5.0
-    blood = ellipsoid(shape, (50.0, 110.0, 90.0), hematoma_radii, spacing)
-    hu[blood] = 70.0
-    hu += RNG.normal(0, 4, shape)
-    return hu, spacing, blood
 
 
 def test_hemorrhage_volume_matches_truth(tmp_path):
