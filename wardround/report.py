@@ -339,7 +339,7 @@ def _diff_rows(items: list[DifferentialItem]) -> str:
 def render_diagnosis_html(d: Diagnosis) -> str:
     """HTML block for a diagnosis: primary, differential table, rationale with linked citations."""
     v = d.verification
-    status = (f'<span class="ok">all {v.checked} citations verified</span>' if v.verified
+    status = (f'<span class="ok">all {v.checked} citations of the diagnosis verified</span>' if v.verified
               else f'<span class="bad">verification failed: {html.escape("; ".join(f.id + " " + f.reason for f in v.failures))}</span>')
     parts = [_CSS, '<div class="wr">', f"<h3>{html.escape(d.primary.name)} "
              f"<small>({d.primary.icd10 or ''}, {_pct(d.primary.probability)})</small></h3>"]

@@ -20,8 +20,8 @@ from wardround.report import WardResult
 FIXTURE_KB = str(Path(__file__).resolve().parents[1] / "fixtures" / "kb")
 CASE = {
     "id": "fixture-1", "age": 70, "sex": "male",
-    "note": "70 yo man with crushing chest pain for an hour. Denies cough or fever.",
-    "vitals": {"heart_rate": 110, "temperature_c": 37.0},
+    "note": "70 yo man with crushing chest pain for an hour and a new cough.",
+    "vitals": {"heart_rate": 110, "temperature_c": 38.5},
     "labs": [{"name": "troponin", "value": 1.2, "unit": "ng/mL"}],
 }
 

@@ -280,6 +280,9 @@ class RulesSpecialist:
         return out
 
 
+DISSENT_MIN_PROBABILITY = 0.15
+"""A specialist whose leading condition stays below this post-test probability has no view worth calling dissent."""
+
 MIN_FINDING_VOLUME_ML = 1.0
 """Smallest segmented volume read as a positive imaging finding (smaller specks are treated as noise)."""
 
@@ -404,7 +407,8 @@ class RulesAttending:
         dissent: list[Dissent] = []
         majority = max(votes.items(), key=lambda kv: len(kv[1])) if votes else None
         for op in opinions:
-            if op.primary is None or op.primary.condition == primary.condition or not _supported(op.primary, ledger):
+            if (op.primary is None or op.primary.condition == primary.condition or not _supported(op.primary, ledger)
+                    or op.primary.probability < DISSENT_MIN_PROBABILITY):
                 continue
             theirs = op.primary
             if majority and len(majority[1]) > len(opinions) / 2 and theirs.condition == majority[0]:
@@ -423,8 +427,7 @@ class RulesAttending:
                                                    f" favoured {d.their_primary} ({_pct(d.their_probability)})"
                                                    for d in dissent) + ".",
                 [op.primary.supporting[0] for op in opinions
-                 if op.primary and op.primary.condition != primary.condition and op.primary.supporting
-                 and _supported(op.primary, ledger)])
+                 if op.primary and op.primary.supporting and op.specialty in {d.specialty for d in dissent}])
 
         next_steps = list(cond.next_steps) if cond else []
         if len(differential) > 1 and differential[1].probability >= 0.25:
