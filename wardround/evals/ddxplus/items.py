@@ -122,7 +122,7 @@ def item_from_row(row: dict[str, Any], release: DDXPlusRelease, id: str, columns
     initial = cell("initial_evidence")
     initial = str(initial).strip() if initial not in (None, "") else None
     if initial is not None:
-        release.parse_code(initial, f"{where}: {columns['initial_evidence']}")
+        release.evidence_of(initial, f"{where}: {columns['initial_evidence']}")
     differential: list[tuple[str, float]] = []
     for entry in parse_literal_list(cell("differential"), f"{where}: {columns['differential']}"):
         if not isinstance(entry, list | tuple) or len(entry) != 2:
@@ -184,7 +184,7 @@ def render_note(item: DDXPlusItem, release: DDXPlusRelease) -> str:
             continue
         by_evidence.setdefault(p.evidence, []).append(p.value or "")
     if item.initial_evidence:
-        first = release.parse_code(item.initial_evidence).evidence
+        first = release.evidence_of(item.initial_evidence)
         lines.append(f"Presenting complaint: {_sentence(release, first, by_evidence.get(first, ['']))}")
     symptoms, history = [], []
     for name, values in by_evidence.items():
@@ -213,7 +213,7 @@ def item_to_case(item: DDXPlusItem, release: DDXPlusRelease) -> Case:
     """A wardround ``Case`` from a DDXPlus patient, so the ward graph can read DDXPlus rows."""
     chief = None
     if item.initial_evidence:
-        first = release.parse_code(item.initial_evidence).evidence
+        first = release.evidence_of(item.initial_evidence)
         chief = release.evidences[first].question_en or first
     age = item.age if item.age is not None and 0 <= item.age <= 125 else None
     return Case(id=item.id, age=age, sex=item.sex, chief_complaint=chief, note=render_note(item, release),

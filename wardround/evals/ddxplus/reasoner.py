@@ -343,7 +343,7 @@ class DDXPlusReasoner:
         coverage = np.where(n_sym > 0, (symptoms @ self.listed.T.astype(float)) / np.maximum(n_sym, 1), 0.0)
         for n, item in enumerate(items):
             if item.initial_evidence:
-                first = self._eidx[self.release.parse_code(item.initial_evidence).evidence]
+                first = self._eidx[self.release.evidence_of(item.initial_evidence)]
                 coverage[n, ~self.listed[:, first]] = 0.0
         return coverage
 

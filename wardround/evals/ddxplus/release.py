@@ -210,6 +210,13 @@ class DDXPlusRelease:
                              f"use one of {ev.possible_values[:8]}{'...' if len(ev.possible_values) > 8 else ''}", code)
         return ParsedEvidence(code=code, evidence=name, value=str(value))
 
+    def evidence_of(self, code: str, field: str = "INITIAL_EVIDENCE") -> str:
+        """The evidence name of a code given with or without its value (INITIAL_EVIDENCE names the evidence)."""
+        name = str(code).strip().partition(VALUE_SEPARATOR)[0]
+        if name not in self.evidences:
+            raise InputError(field, f"unknown evidence {name!r}", f"use evidence names from {EVIDENCES_FILE}", code)
+        return name
+
     def present(self, codes: list[str]) -> set[str]:
         """Evidence names that are present: binary codes, and C/M evidences with a non-default value."""
         out: set[str] = set()
