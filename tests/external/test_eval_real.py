@@ -73,3 +73,35 @@ def test_ddxplus_cli_reproduces_the_reasoner(wardround_data: Path, tmp_path: Pat
     for key in ("n", "accuracy", "top1", "top3", "top5", "ddx_precision", "ddx_recall", "ddx_f1"):
         assert summary[key] == pytest.approx(direct[key]), key
     assert summary["n"] == 200
+
+
+def test_ddxplus_fit_on_one_half_scores_the_other(wardround_data: Path, tmp_path: Path) -> None:
+    import csv
+
+    data = _need(wardround_data / "ddxplus" / "patients_dev.csv")
+    dx = pytest.importorskip("wardround.evals.ddxplus", reason="the DDXPlus reasoner module is not available")
+    with open(data, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    head, body = rows[0], rows[1:]
+    halves = {"a": body[: len(body) // 2], "b": body[len(body) // 2:]}
+    for name, part in halves.items():  # split into the test's temporary folder, never into the repository
+        with open(tmp_path / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(head)
+            w.writerows(part)
+    kb = str(data.parent)
+    res = runner.invoke(app, ["eval", "ddxplus", "--data", str(tmp_path / "b.csv"), "--kb-dir", kb, "--fit",
+                              str(tmp_path / "a.csv"), "--out", str(tmp_path / "run"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    reasoner = dx.DDXPlusReasoner.from_release(data.parent).fit(str(tmp_path / "a.csv"))
+    items = dx.load_ddxplus(tmp_path / "b.csv", kb_dir=data.parent)
+    direct = dx.score_ddxplus(items, [reasoner.predict(it) for it in items])
+    for key in ("n", "top1", "top3", "top5", "ddx_precision", "ddx_recall", "ddx_f1"):
+        assert summary[key] == pytest.approx(direct[key]), key
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert [Path(d["path"]).name for d in manifest["data"]][-1] == "a.csv"
+    # fitting on the rows being scored is refused
+    res = runner.invoke(app, ["eval", "ddxplus", "--data", str(tmp_path / "b.csv"), "--kb-dir", kb, "--fit",
+                              str(tmp_path / "b.csv"), "--out", str(tmp_path / "bad"), "--quiet"])
+    assert res.exit_code == 2 and "never on the rows scored" in res.output

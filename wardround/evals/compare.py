@@ -27,8 +27,9 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, seed: int = 0, resampl
     a = {r.id: bool(r.correct) for r in rec_a}
     b = {r.id: bool(r.correct) for r in rec_b}
     shared = [i for i in a if i in b]
-    data_a = {x.get("sha256") for x in man_a.get("data", [])}
-    data_b = {x.get("sha256") for x in man_b.get("data", [])}
+    # the first data file of a manifest is the dataset scored (the others: knowledge base, fit file, labels)
+    data_a = {x.get("sha256") for x in man_a.get("data", [])[:1]}
+    data_b = {x.get("sha256") for x in man_b.get("data", [])[:1]}
     out.update({
         "task_a": man_a.get("task"), "task_b": man_b.get("task"),
         "config_a": man_a.get("config"), "config_b": man_b.get("config"),
@@ -60,7 +61,7 @@ def comparison_text(c: dict[str, Any]) -> str:
     lines = [f"A: {c['run_a']} ({c.get('task_a')}, {c['n_a']} items)",
              f"B: {c['run_b']} ({c.get('task_b')}, {c['n_b']} items)",
              f"shared items: {c['n_shared']} (only in A: {c['only_a']}, only in B: {c['only_b']})"
-             + ("" if c.get("same_data") else "  [warning: the runs' data files differ]")]
+             + ("" if c.get("same_data") else "  [warning: the runs scored different dataset files]")]
     if c["n_shared"]:
         d = c["difference"]
         lines += [f"accuracy A {100 * c['accuracy_a']:.1f}%  B {100 * c['accuracy_b']:.1f}%  "
