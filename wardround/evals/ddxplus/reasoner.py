@@ -56,7 +56,7 @@ COVERAGE = 0.5
 KEEP_THRESHOLD = 0.4
 """Fitted differential: keep a pathology when P(in differential) >= this. The F1-optimal threshold of a
 calibrated classifier is half the F1 it attains (Lipton, Elkan & Naryanaswamy 2014, "Optimal thresholding of
-classifiers to maximize F1 measure", ECML PKDD, doi:10.1007/978-3-662-44851-9_15); expected F1 here is ~0.8."""
+classifiers to maximize F1 measure", ECML PKDD, doi:10.1007/978-3-662-44851-9_15, PMID 26023687); expected F1 here is ~0.8."""
 L2_PATHOLOGY = 0.3
 """L2 penalty on the per-pathology weights of the differential model."""
 L2_SHARED = 0.01
