@@ -80,8 +80,9 @@ class Price(BaseModel):
     output: float = Field(ge=0)
 
 
-#: Default price table, USD per million tokens (list prices of the providers; edit freely, or set
-#: WARDROUND_PRICES to a YAML/JSON file ``{model-name: {input: x, output: y}}``). Unknown models cost 0.
+#: Default price table, USD per million tokens: the providers' published list prices as of 2025 (prices change;
+#: check yours). Edit freely, or set WARDROUND_PRICES to a YAML/JSON file ``{model-name: {input: x, output: y}}``.
+#: Unknown models cost 0, and the run's manifest records the table used.
 PRICES: dict[str, Price] = {
     "gpt-4o-mini": Price(input=0.15, output=0.60),
     "gpt-4o": Price(input=2.50, output=10.00),
