@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -248,12 +248,17 @@ def evaluate_oracle(data: str | Path, out_dir: str | Path, corrected: str | Path
     summary = summarize(items)
     summary.update({"mode": "oracle", "data": str(data), "corrected": str(corrected) if corrected else None,
                     "assume_normal": assume_normal, "elapsed_s": round(time.perf_counter() - t0, 3)})
+    return write_results(out_dir, items, summary, "oracle")
+
+
+def write_results(out_dir: str | Path, items: Sequence[BaseModel], summary: dict[str, Any], mode: str) -> dict[str, Any]:
+    """Write ``items.jsonl`` and ``summary.json`` of a direct MedCalc-Bench evaluation; return the summary."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "items.jsonl", "w", encoding="utf-8") as fh:
         for item in items:
             fh.write(item.model_dump_json() + "\n")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-    log.info("medcalc oracle: n=%d accuracy=%s accuracy_corrected=%s", summary["n"], summary["accuracy"],
+    log.info("medcalc %s: n=%d accuracy=%s accuracy_corrected=%s", mode, summary["n"], summary["accuracy"],
              summary["accuracy_corrected"])
     return summary

@@ -12,7 +12,6 @@ Data: MedCalc-Bench (Khandekar et al. 2024, arXiv:2406.12036), licence CC-BY-SA 
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import time
 from pathlib import Path
@@ -20,7 +19,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from wardround.evals.medcalc import ItemResult, Label, format_answer, is_correct, load_corrected, summarize
+from wardround.evals.medcalc import (
+    ItemResult,
+    Label,
+    format_answer,
+    is_correct,
+    load_corrected,
+    summarize,
+    write_results,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +132,4 @@ def evaluate_note(data: str | Path, out_dir: str | Path, corrected: str | Path |
         "median_item_ms": round(1000 * sorted(i.seconds for i in items)[len(items) // 2], 3) if items else None,
         "licence": "MedCalc-Bench data: CC-BY-SA 4.0",
     })
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "items.jsonl", "w", encoding="utf-8") as fh:
-        for item in items:
-            fh.write(item.model_dump_json() + "\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-    log.info("medcalc note: n=%d accuracy=%s accuracy_corrected=%s", summary["n"], summary["accuracy"],
-             summary["accuracy_corrected"])
-    return summary
+    return write_results(out_dir, items, summary, "note")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,17 +91,34 @@ _HASHES: dict[tuple[str, float, int], str] = {}
 
 
 def sha256_file(path: str | Path) -> str:
-    """sha256 of a file (memoised by path, mtime and size)."""
+    """sha256 of a file, memoised by path, mtime and size (manifests hash the same files again and again)."""
+    from wardround.evidence import sha256_file as _sha256
+
     p = Path(path)
     st = p.stat()
     key = (str(p.resolve()), st.st_mtime, st.st_size)
     if key not in _HASHES:
-        h = hashlib.sha256()
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _HASHES[key] = h.hexdigest()
+        _HASHES[key] = _sha256(p)
     return _HASHES[key]
+
+
+def iter_jsonl(path: str | Path, *, expect: str) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed object) for each non-blank line of a JSONL file.
+
+    Raises ``InputError`` naming the file and line when one is not JSON; ``expect`` says what a line should hold.
+    """
+    from wardround.errors import InputError
+
+    p = Path(path)
+    with open(p, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError("data", f"{p.name} line {lineno} is not JSON ({exc.msg})",
+                                 f"give {expect} a line") from None
 
 
 def exact_match_scorer(item: EvalItem, pred: Prediction) -> Score:

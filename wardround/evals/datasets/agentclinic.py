@@ -15,7 +15,6 @@ Data: AgentClinic (Schmidgall et al. 2024, arXiv:2405.07960), MedQA-derived OSCE
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from wardround.case import Case
 from wardround.errors import CaseError, InputError
 from wardround.evals.datasets.matching import names_match
 from wardround.evals.solvers import ChatSolver, WardSolver, model_label, primary_name
-from wardround.evals.tasks import EvalItem, Prediction, Score, Task
+from wardround.evals.tasks import EvalItem, Prediction, Score, Task, iter_jsonl
 
 LICENCE = "AgentClinic: MIT (Copyright (c) 2024 Samuel Schmidgall)"
 
@@ -69,29 +68,21 @@ def load_agentclinic(path: str | Path, limit: int | None = None) -> list[EvalIte
     """Read AgentClinic OSCE JSONL into items (id ``osce-<line>``; gold ``Correct_Diagnosis``)."""
     p = Path(path)
     items: list[EvalItem] = []
-    with open(p, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError("data", f"{p.name} line {lineno} is not JSON ({exc.msg})",
-                                 "give one OSCE object a line") from None
-            osce = row.get("OSCE_Examination") if isinstance(row, dict) else None
-            if not isinstance(osce, dict) or not osce.get("Correct_Diagnosis"):
-                raise InputError("data", f"{p.name} line {lineno} has no OSCE_Examination.Correct_Diagnosis",
-                                 "use AgentClinic's OSCE format")
-            item_id = f"osce-{lineno}"
-            note = osce_note(osce)
-            try:
-                case = Case.from_text(note, id=item_id)
-            except CaseError:
-                case = Case(id=item_id, note=note)
-            items.append(EvalItem(id=item_id, case=case, gold=str(osce["Correct_Diagnosis"]),
-                                  metadata={"objective": osce.get("Objective_for_Doctor")}))
-            if limit is not None and len(items) >= limit:
-                break
+    for lineno, row in iter_jsonl(p, expect="one OSCE object"):
+        osce = row.get("OSCE_Examination") if isinstance(row, dict) else None
+        if not isinstance(osce, dict) or not osce.get("Correct_Diagnosis"):
+            raise InputError("data", f"{p.name} line {lineno} has no OSCE_Examination.Correct_Diagnosis",
+                             "use AgentClinic's OSCE format")
+        item_id = f"osce-{lineno}"
+        note = osce_note(osce)
+        try:
+            case = Case.from_text(note, id=item_id)
+        except CaseError:
+            case = Case(id=item_id, note=note)
+        items.append(EvalItem(id=item_id, case=case, gold=str(osce["Correct_Diagnosis"]),
+                              metadata={"objective": osce.get("Objective_for_Doctor")}))
+        if limit is not None and len(items) >= limit:
+            break
     if not items:
         raise InputError("data", f"{p} holds no OSCE cases", "check the file")
     return items

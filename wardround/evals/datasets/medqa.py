@@ -20,7 +20,6 @@ distribution: MIT (MedQA) / Apache-2.0 (MedAgentsBench).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from wardround.case import Case
 from wardround.errors import CaseError, InputError
 from wardround.evals.datasets.matching import labels_of, similarity
 from wardround.evals.solvers import ChatSolver, WardSolver, model_label
-from wardround.evals.tasks import EvalItem, Prediction, Score, Task
+from wardround.evals.tasks import EvalItem, Prediction, Score, Task, iter_jsonl
 from wardround.report import WardResult
 
 LICENCE = "MedQA: MIT; MedAgentsBench distribution: Apache-2.0"
@@ -41,31 +40,23 @@ def load_medqa(path: str | Path, limit: int | None = None) -> list[EvalItem]:
     """Read a MedQA JSONL file into items (id = ``realidx`` when present, else the line number)."""
     p = Path(path)
     items: list[EvalItem] = []
-    with open(p, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError("data", f"{p.name} line {lineno} is not JSON ({exc.msg})",
-                                 "give one JSON object a line") from None
-            missing = [k for k in ("question", "options", "answer_idx") if k not in row]
-            if missing or not isinstance(row.get("options"), dict):
-                raise InputError("data", f"{p.name} line {lineno} lacks {', '.join(missing) or 'an options object'}",
-                                 "use the MedAgentsBench format: question, options {letter: text}, answer_idx")
-            item_id = str(row.get("realidx", row.get("id", lineno)))
-            options = {str(k): str(v) for k, v in row["options"].items()}
-            question = str(row["question"])
-            try:
-                case = Case.from_text(question, id=f"medqa-{item_id}", question=question, options=options)
-            except CaseError:  # demographics the case model rejects: keep the stem, drop what was read from it
-                case = Case(id=f"medqa-{item_id}", note=question, question=question, options=options)
-            items.append(EvalItem(id=item_id, case=case, gold=str(row["answer_idx"]),
-                                  category=str(row["meta_info"]) if row.get("meta_info") else None,
-                                  metadata={"answer": row.get("answer")}))
-            if limit is not None and len(items) >= limit:
-                break
+    for lineno, row in iter_jsonl(p, expect="one JSON object"):
+        missing = [k for k in ("question", "options", "answer_idx") if k not in row]
+        if missing or not isinstance(row.get("options"), dict):
+            raise InputError("data", f"{p.name} line {lineno} lacks {', '.join(missing) or 'an options object'}",
+                             "use the MedAgentsBench format: question, options {letter: text}, answer_idx")
+        item_id = str(row.get("realidx", row.get("id", lineno)))
+        options = {str(k): str(v) for k, v in row["options"].items()}
+        question = str(row["question"])
+        try:
+            case = Case.from_text(question, id=f"medqa-{item_id}", question=question, options=options)
+        except CaseError:  # demographics the case model rejects: keep the stem, drop what was read from it
+            case = Case(id=f"medqa-{item_id}", note=question, question=question, options=options)
+        items.append(EvalItem(id=item_id, case=case, gold=str(row["answer_idx"]),
+                              category=str(row["meta_info"]) if row.get("meta_info") else None,
+                              metadata={"answer": row.get("answer")}))
+        if limit is not None and len(items) >= limit:
+            break
     if not items:
         raise InputError("data", f"{p} holds no questions", "check the file")
     return items
