@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,25 @@ _SEX_WORDS = {"m": "male", "male": "male", "man": "male", "f": "female", "female
               "other": "other", "unknown": "unknown", "u": "unknown", "": "unknown"}
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+#: Longest note read, in characters (``WARDROUND_MAX_NOTE_CHARS`` overrides). About 60 pages of text: longer
+#: documents are record dumps, not a case note, and reading them would take more than a few seconds.
+MAX_NOTE_CHARS = 200_000
+#: Largest case file read, in bytes: a case file is refused before it is read into memory.
+MAX_CASE_FILE_BYTES = 8 * 1024 * 1024
+#: Most items in one list of a case (labs, history items): keeps evidence ids short and a round bounded.
+MAX_LIST_ITEMS = 1000
+#: Environment variable listing extra folders imaging paths may point into (``os.pathsep``-separated).
+IMAGING_ROOTS_ENV = "WARDROUND_IMAGING_ROOTS"
+
+
+def max_note_chars() -> int:
+    """The note length limit in characters: ``WARDROUND_MAX_NOTE_CHARS`` or ``MAX_NOTE_CHARS``."""
+    raw = os.environ.get("WARDROUND_MAX_NOTE_CHARS", "").strip()
+    try:
+        return max(1, int(raw)) if raw else MAX_NOTE_CHARS
+    except ValueError:
+        return MAX_NOTE_CHARS
 
 
 class Vitals(BaseModel):
@@ -46,8 +66,16 @@ class Vitals(BaseModel):
                                       ("height_in", "height_cm", "length", "in")):
             if alt in data:
                 value = data.pop(alt)
-                if value is not None:
-                    data[canon] = round(DIMENSIONS[dim].to_canonical(float(value), unit), 3)
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int | float | str):
+                    raise ValueError(f"{alt} must be a number, not {type(value).__name__}; give a number "
+                                     f"in {unit}")
+                try:
+                    number = float(value)
+                except ValueError:
+                    raise ValueError(f"{alt} must be a number, not {value!r}; give a number in {unit}") from None
+                data[canon] = round(DIMENSIONS[dim].to_canonical(number, unit), 3)
         return data
 
     @model_validator(mode="after")
@@ -102,9 +130,9 @@ class History(BaseModel):
 
     model_config = _STRICT
 
-    conditions: list[str] = Field(default_factory=list)
-    medications: list[str] = Field(default_factory=list)
-    allergies: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    medications: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    allergies: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
 
 
 Modality = Literal["CT", "MR", "MRI", "XR", "US", "PET", "OTHER"]
@@ -140,12 +168,21 @@ class Case(BaseModel):
     chief_complaint: str | None = None
     note: str = ""
     vitals: Vitals = Field(default_factory=Vitals)
-    labs: list[Lab] = Field(default_factory=list)
+    labs: list[Lab] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     history: History = Field(default_factory=History)
-    imaging: list[ImagingStudy] = Field(default_factory=list)
+    imaging: list[ImagingStudy] = Field(default_factory=list, max_length=64)
     question: str | None = None
     options: dict[str, str] | None = None
     expected_diagnosis: str | None = None
+
+    @field_validator("note")
+    @classmethod
+    def _note_length(cls, v: str) -> str:
+        limit = max_note_chars()
+        if len(v) > limit:
+            raise ValueError(f"the note is {len(v):,} characters long, over the limit of {limit:,}; give the "
+                             "note of this admission only (or raise WARDROUND_MAX_NOTE_CHARS)")
+        return v
 
     @field_validator("sex", mode="before")
     @classmethod
@@ -180,8 +217,12 @@ class Case(BaseModel):
         p = Path(path)
         if not p.is_file():
             raise CaseError("path", f"case file {str(p)!r} does not exist", "check the path")
+        size = p.stat().st_size
+        if size > MAX_CASE_FILE_BYTES:
+            raise CaseError("path", f"{p.name} is {size / 2**20:.1f} MB, over the {MAX_CASE_FILE_BYTES // 2**20} MB "
+                            "limit of a case file", "give one case per file, with the note of this admission only")
         try:
-            text = p.read_text(encoding="utf-8")
+            text = p.read_text(encoding="utf-8-sig")  # a leading byte-order mark (Windows editors) is dropped
         except UnicodeDecodeError:
             raise CaseError("path", f"{p.name} is not UTF-8 text", "save the case as UTF-8 JSON or YAML") from None
         suffix = p.suffix.lower()
@@ -196,12 +237,21 @@ class Case(BaseModel):
                 mark = getattr(exc, "problem_mark", None)
                 where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
                 raise CaseError("file", f"malformed YAML in {p.name}{where}", "fix the YAML syntax") from None
+            except RecursionError:
+                raise CaseError("file", f"{p.name} nests lists or mappings too deeply to be a case",
+                                "fix the YAML structure") from None
         else:
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise CaseError("file", f"malformed JSON in {p.name} at line {exc.lineno}, column {exc.colno}: "
                                 f"{exc.msg}", "fix the JSON syntax") from None
+            except RecursionError:
+                raise CaseError("file", f"{p.name} nests arrays or objects too deeply to be a case",
+                                "fix the JSON structure") from None
+            except ValueError as exc:  # e.g. an integer literal longer than Python converts
+                raise CaseError("file", f"unreadable JSON in {p.name}: {' '.join(str(exc).split())[:120]}",
+                                "fix the JSON value") from None
         if isinstance(data, dict) and "id" not in data:
             data = {"id": p.stem, **data}
         return cls.from_dict(data, base_dir=p.parent, check_paths=check_paths)
@@ -211,6 +261,10 @@ class Case(BaseModel):
         """Build a case from a free-text note; age and sex are read from the text when it states them."""
         if not isinstance(text, str):
             raise CaseError("note", "expected text", "pass the note as a string")
+        if len(text) > max_note_chars():  # refuse before reading it for demographics
+            raise CaseError("note", f"the note is {len(text):,} characters long, over the limit of "
+                            f"{max_note_chars():,}", "give the note of this admission only (or raise "
+                            "WARDROUND_MAX_NOTE_CHARS)")
         data: dict[str, Any] = {"id": id, "note": text, **fields}
         if "age" not in fields or "sex" not in fields:
             from wardround.extract.demographics import extract_demographics
@@ -222,20 +276,37 @@ class Case(BaseModel):
                 data["sex"] = demo.sex
         return cls.from_dict(data, check_paths=False)
 
-    def resolve_imaging(self, base_dir: str | Path | None = None) -> Case:
-        """Resolve imaging paths against ``base_dir`` and fail clearly when one does not exist."""
+    def resolve_imaging(self, base_dir: str | Path | None = None, *, enforce_roots: bool | None = None) -> Case:
+        """Resolve imaging paths against ``base_dir`` and fail clearly when one does not exist or is not allowed.
+
+        Symlinks are resolved first. When the case comes from a file (``base_dir`` given; or ``enforce_roots``),
+        every path must then lie inside an allowed folder (``imaging_roots``): the case file's folder, the
+        current folder, or a folder listed in ``WARDROUND_IMAGING_ROOTS``; so must every symlink inside a DICOM
+        series folder. A path a Python caller passes without ``base_dir`` is the caller's own and is not
+        restricted.
+        """
         if not self.imaging:
             return self
+        enforce = base_dir is not None if enforce_roots is None else enforce_roots
+        roots = imaging_roots(base_dir) if enforce else []
         studies = []
         for i, study in enumerate(self.imaging):
+            field = f"imaging[{i}].path"
             p = Path(study.path).expanduser()
             if not p.is_absolute() and base_dir is not None:
                 candidate = (Path(base_dir) / p).resolve()
                 p = candidate if candidate.exists() else p.resolve()
             if not p.exists():
-                raise CaseError(f"imaging[{i}].path", f"file or folder {study.path!r} does not exist",
+                raise CaseError(field, f"file or folder {study.path!r} does not exist",
                                 "give a path relative to the case file or an absolute path", )
-            studies.append(study.model_copy(update={"path": str(p)}))
+            real = p.resolve()
+            if enforce:
+                _check_inside(field, study.path, real, roots)
+                if real.is_dir():
+                    for member in sorted(real.iterdir())[:10_000]:
+                        if member.is_symlink():
+                            _check_inside(field, f"{study.path}/{member.name}", member.resolve(), roots)
+            studies.append(study.model_copy(update={"path": str(real)}))
         return self.model_copy(update={"imaging": studies})
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -254,6 +325,23 @@ class Case(BaseModel):
         return render_case_html(self)
 
 
+def imaging_roots(base_dir: str | Path | None = None) -> list[Path]:
+    """Folders imaging paths of a case file may resolve into: its folder, the current folder, $WARDROUND_IMAGING_ROOTS."""
+    roots = [Path(base_dir).resolve()] if base_dir is not None else []
+    roots.append(Path.cwd().resolve())
+    for part in os.environ.get(IMAGING_ROOTS_ENV, "").split(os.pathsep):
+        if part.strip():
+            roots.append(Path(part.strip()).expanduser().resolve())
+    return list(dict.fromkeys(roots))
+
+
+def _check_inside(field: str, given: str, real: Path, roots: list[Path]) -> None:
+    if not any(real == r or real.is_relative_to(r) for r in roots):
+        raise CaseError(field, f"{given!r} resolves to {str(real)!r}, outside the folders imaging may come from "
+                        "(the case file's folder, the current folder and $" + IMAGING_ROOTS_ENV + ")",
+                        f"move the study under the case file's folder or add its folder to {IMAGING_ROOTS_ENV}")
+
+
 _FIX_HINTS = {
     "extra_forbidden": "remove it or check its spelling against the Case fields",
     "missing": "add it",
@@ -267,7 +355,14 @@ _FIX_HINTS = {
     "list_type": "give a list",
     "dict_type": "give an object",
     "model_type": "give an object",
+    "string_unicode": "remove the lone surrogate escape (\\ud800-\\udfff) or save the text as UTF-8",
+    "too_long": "give fewer items",
+    "string_too_long": "shorten it",
+    "finite_number": "give a finite number",
 }
+
+#: Free-text fields whose content is never echoed in an error message (it may identify a patient).
+_TEXT_FIELDS = ("note", "chief_complaint", "question", "expected_diagnosis")
 
 
 def case_error_from_validation(exc: ValidationError) -> CaseError:
@@ -287,6 +382,10 @@ def case_error_from_validation(exc: ValidationError) -> CaseError:
     n = exc.error_count()
     more = f" (+{n - 1} more error{'s' if n > 2 else ''})" if n > 1 else ""
     shown = value if kind not in ("missing",) and not isinstance(value, dict) else None
+    if loc.split(".")[0].split("[")[0] in _TEXT_FIELDS or loc.startswith("history."):
+        shown = None  # free text may identify the patient: say what is wrong, never repeat it
+    elif isinstance(shown, list | tuple) and len(shown) > 3:
+        shown = f"a list of {len(shown)} items"
     return CaseError(loc or "case", msg + more, fix, shown)
 
 
@@ -297,4 +396,5 @@ def _loc(parts: tuple[Any, ...]) -> str:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
-    return re.sub(r"\.(function-after|function-before)\[[^\]]*\]", "", out)
+    out = re.sub(r"\.(function-after|function-before)\[[^\]]*\]", "", out)
+    return re.sub(r"\.(float|int|str|bool)$", "", out)  # the member of a union type that failed

@@ -48,5 +48,12 @@ class ConfigError(WardroundError, ValueError):
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    # a bounded repr: a nested or huge value (a YAML alias bomb, a 5 MB string) must not be printed whole first
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = limit
+    r.maxlist = r.maxtuple = r.maxdict = r.maxset = 4
+    r.maxlevel = 2
+    text = r.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

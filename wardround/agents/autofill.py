@@ -89,7 +89,10 @@ class _Filler:
 
     def __init__(self, case: Case) -> None:
         self.case = case
-        self.note = case.note or ""
+        from wardround.injection import reading_text
+
+        # instruction/citation look-alikes in the note are blanked out (same offsets) before anything is read
+        self.note = reading_text(case.note or "")
         self._cache: dict[str, Any] = {}
 
     def _get(self, key: str, fn: Callable[[], Any]) -> Any:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from wardround.case import Case
 from wardround.evidence import Evidence, EvidenceWriter
 from wardround.extract import extract_demographics, extract_findings, extract_labs, extract_vitals
+from wardround.injection import reading_text
 from wardround.knowledge import Finding, KnowledgeBase
 
 INTAKE_PREFIX = "E"
@@ -56,9 +57,12 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
     """Record the case's facts as intake evidence (ids ``E1, E2, ...``), deterministic for a given case."""
     w = EvidenceWriter(INTAKE_PREFIX, "intake", existing)
     note = case.note
+    # facts are read from the note with instruction/citation look-alikes blanked out (offsets unchanged);
+    # quotes are still taken from the note itself
+    text = reading_text(note)
 
     # Demographics: structured fields first, else the note.
-    demo = extract_demographics(note) if (case.age is None or case.sex == "unknown") and note else None
+    demo = extract_demographics(text) if (case.age is None or case.sex == "unknown") and note else None
     age_ev: tuple[float, dict] | None = None
     if case.age is not None:
         age_ev = (case.age, {"field": "age"})
@@ -94,7 +98,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
             continue
         seen_vitals.add(name)
         _vital_evidence(w, case, kb, name, float(value), {"field": f"vitals.{name}"})
-    for fact in extract_vitals(note):
+    for fact in extract_vitals(text):
         if fact.name in seen_vitals:
             continue
         seen_vitals.add(fact.name)
@@ -112,7 +116,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
         seen_labs.add(lab.analyte or lab.name)
         _lab_evidence(w, case, kb, lab.analyte or lab.name, canonical, {"field": f"labs[{i}].value"},
                       shown=(lab.value, lab.unit), recorded=lab.value)
-    for fact in extract_labs(note):
+    for fact in extract_labs(text):
         if fact.name in seen_labs:
             continue
         seen_labs.add(fact.name)
@@ -130,7 +134,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
     # Findings mentioned in the note, first present and first absent mention of each.
     if note:
         kept: set[tuple[str, bool]] = set()
-        for m in extract_findings(note, kb):
+        for m in extract_findings(text, kb):
             key = (m.finding, m.present)
             if key in kept:
                 continue

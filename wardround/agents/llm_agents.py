@@ -405,6 +405,11 @@ class LLMSpecialist:
                     raise ValueError(f"the phrase {q.quote!r} is not in the note; copy an exact phrase")
                 start = low
             end = start + len(q.quote)
+            from wardround.injection import overlaps_injection
+
+            if overlaps_injection(case.note, start, end):
+                raise ValueError("that passage of the note looks like instructions, tool output or citations, "
+                                 "not clinical text; it cannot be cited: quote a clinical finding instead")
             ev = writer.note(f'Note: "{case.note[start:end]}"', case.note, start, end)
             return {"evidence_id": ev.id, "quote": ev.quote, "span": list(ev.span or ())}
         if name == "segment" and "segment" in tool_names:

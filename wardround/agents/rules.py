@@ -227,6 +227,11 @@ class RulesSpecialist:
             except WardroundError as exc:
                 issues.append(f"{specialty}: {method} segmentation of {Path(study.path).name} failed: {exc}")
                 continue
+            except (OSError, MemoryError, ValueError, RuntimeError) as exc:  # image readers raise many types
+                log.warning("%s: %s segmentation failed", specialty, method, exc_info=True)
+                issues.append(f"{specialty}: {method} segmentation of {Path(study.path).name} failed "
+                              f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})")
+                continue
             ev = record_evidence(result, writer)
             out.append(ev)
             if finding is not None:

@@ -10,6 +10,7 @@ doi:10.1006/jbin.2001.1029).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,16 +81,31 @@ def sentence_bounds(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(bounds)
 
 
+@lru_cache(maxsize=64)
+def _sentence_starts(text: str) -> tuple[list[int], tuple[tuple[int, int], ...]]:
+    bounds = sentence_bounds(text)
+    return [b[0] for b in bounds], bounds
+
+
 def _sentence_of(text: str, pos: int) -> tuple[int, int]:
-    for s, e in sentence_bounds(text):
-        if s <= pos < e:
-            return s, e
+    """The sentence holding ``pos`` (binary search: a long note has many sentences and many mentions)."""
+    starts, bounds = _sentence_starts(text)
+    i = bisect.bisect_right(starts, pos) - 1
+    if i >= 0 and bounds[i][0] <= pos < bounds[i][1]:
+        return bounds[i]
     return 0, len(text)
+
+
+#: Characters of a sentence read on each side of a mention. Trigger scopes are a few words (NegEx windows), so
+#: this changes nothing in real sentences; it keeps a note without sentence punctuation linear to read.
+CONTEXT_WINDOW = 400
 
 
 def assertion_context(text: str, start: int, end: int) -> Context:
     """Classify the mention ``text[start:end]`` as negated / historical / family / hypothetical."""
     s, e = _sentence_of(text, start)
+    s = max(s, start - CONTEXT_WINDOW)
+    e = min(e, end + CONTEXT_WINDOW)
     before = text[s:start]
     after = text[end:e]
     negated = False

@@ -58,7 +58,13 @@ def intake_node(state: WardState, config: RunnableConfig) -> dict:
     if not any(ev.finding for ev in evidence):
         raise CaseError("note", "the case has no note text and no findings wardround can use",
                         "add a clinical note or structured vitals, labs or history")
-    return {"case": case, "ledger": {ev.id: ev for ev in evidence}, "usage": _timed("intake", t0)}
+    update: dict = {"case": case, "ledger": {ev.id: ev for ev in evidence}, "usage": _timed("intake", t0)}
+    from wardround.injection import injection_issue
+
+    flagged = injection_issue(case.note)
+    if flagged:
+        update["issues"] = [flagged]
+    return update
 
 
 def triage_node(state: WardState, config: RunnableConfig) -> dict:

@@ -22,6 +22,35 @@ log = logging.getLogger(__name__)
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz", ".img", ".hdr")
 
+#: Most voxels one image may hold (``WARDROUND_MAX_VOXELS`` overrides): 2**28 is a 512 x 512 x 1024 CT, 1 GiB as
+#: float32. A header claiming more is refused before any voxel is read or allocated.
+MAX_VOXELS = 2**28
+
+
+def max_voxels() -> int:
+    """The voxel limit: ``WARDROUND_MAX_VOXELS`` or ``MAX_VOXELS``."""
+    raw = os.environ.get("WARDROUND_MAX_VOXELS", "").strip()
+    try:
+        return max(1, int(raw)) if raw else MAX_VOXELS
+    except ValueError:
+        return MAX_VOXELS
+
+
+def check_voxel_budget(shape: tuple[int, ...], source: Path | str) -> None:
+    """Refuse an image whose header claims more than ``max_voxels()`` voxels (before it is read into memory)."""
+    dims = [int(s) for s in shape]
+    if any(s < 0 for s in dims):
+        raise ImageReadError(f"{source}: the header claims a negative image size {tuple(dims)}; re-export the image")
+    n = 1
+    for s in dims:
+        n *= max(s, 1)
+    limit = max_voxels()
+    if n > limit:
+        raise ImageReadError(
+            f"{source}: the header claims {'x'.join(map(str, dims))} = {n:,} voxels, over the limit of {limit:,}; "
+            "crop or resample the image (or raise WARDROUND_MAX_VOXELS if this machine has the memory)"
+        )
+
 
 def import_monai(need_transformers: bool = False) -> Any:
     """Import MONAI lazily and fast.
@@ -155,6 +184,7 @@ def _check_dicom_folder(folder: Path) -> dict[str, Any]:
     if not files:
         raise ImageReadError(f"{folder}: the folder is empty; pass a folder holding one DICOM series")
     groups: dict[tuple, list[Path]] = {}
+    total_frames = 0
     modality = None
     description = None
     for p in files:
@@ -166,6 +196,9 @@ def _check_dicom_folder(folder: Path) -> dict[str, Any]:
             ) from exc
         if "PixelData" not in ds and "Rows" not in ds:
             raise ImageReadError(f"{p}: DICOM file without an image; remove it from the series folder")
+        total_frames += _dicom_frames(ds)
+        check_voxel_budget((int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0), total_frames,
+                            int(ds.get("SamplesPerPixel", 1) or 1)), folder)
         key = (
             str(ds.get("SeriesInstanceUID", "")),
             int(ds.get("Rows", 0)),
@@ -197,7 +230,16 @@ def _check_dicom_file(path: Path) -> dict[str, Any]:
         ) from exc
     if "Rows" not in ds:
         raise ImageReadError(f"{path}: DICOM file without an image; pass an image DICOM file")
+    check_voxel_budget((int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0), _dicom_frames(ds),
+                        int(ds.get("SamplesPerPixel", 1) or 1)), path)
     return {"files": 1, "modality": ds.get("Modality"), "series_description": ds.get("SeriesDescription")}
+
+
+def _dicom_frames(ds: Any) -> int:
+    try:
+        return max(1, int(ds.get("NumberOfFrames", 1) or 1))
+    except (TypeError, ValueError):
+        return 1
 
 
 def load_image(path: str | Path, reader: str = "auto") -> Volume:
@@ -225,6 +267,8 @@ def load_image(path: str | Path, reader: str = "auto") -> Volume:
     else:
         info = _check_dicom_file(p)
         reader_name, fmt = "PydicomReader", "dicom"
+    if fmt == "nifti":
+        _check_nifti_header(p)
     if fmt == "nifti" and reader != "monai":
         arr, affine = _read_nifti(p)
         return _to_volume(p, arr, affine, info, fmt)
@@ -245,6 +289,21 @@ def load_image(path: str | Path, reader: str = "auto") -> Volume:
             f"{p}: could not be read ({reason}); the file may be truncated or not a {fmt} image — re-export it"
         ) from exc
     return _to_volume(p, np.asarray(img), np.asarray(img.affine, dtype=np.float64), info, fmt)
+
+
+def _check_nifti_header(p: Path) -> None:
+    """Read only the NIfTI header and refuse a claimed shape over the voxel limit."""
+    import nibabel as nib
+
+    try:
+        img = nib.load(str(p))  # reads the header; the voxels stay on disk until asked for
+        shape = tuple(img.header.get_data_shape())
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        raise ImageReadError(
+            f"{p}: could not be read ({reason}); the file may be truncated or not a NIfTI image — re-export it"
+        ) from exc
+    check_voxel_budget(shape, p)
 
 
 def _read_nifti(p: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -326,6 +385,7 @@ def load_mask(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     import nibabel as nib
 
     p = Path(path)
+    _check_nifti_header(p)
     try:
         img = nib.load(str(p))
         data = np.asanyarray(img.dataobj)
