@@ -395,6 +395,9 @@ def _loc(parts: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if not text or not text.isprintable() or len(text) > 60:  # an odd key is shown quoted, on one line
+                text = repr(text[:60] + ("..." if len(text) > 60 else ""))
+            out += ("." if out else "") + text
     out = re.sub(r"\.(function-after|function-before)\[[^\]]*\]", "", out)
     return re.sub(r"\.(float|int|str|bool)$", "", out)  # the member of a union type that failed

@@ -17,14 +17,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-_SENTENCE = re.compile(r"[^.!?;\n]*(?:[.!?;]+|\n|$)")
+# a sentence ends at . ! ? ; followed by a space (not inside "1.2" or "e.g.x"), or at a line break
+_SENTENCE = re.compile(r"(?:[^.!?;\n]|[.!?;](?![\s.!?;]|$))*(?:[.!?;]+(?=\s|$)|\n|$)")
 
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|of\s+)*"
     r"(?:previous|prior|above|earlier|preceding|former|system|original|safety)?\s*"
     r"(?:instructions?|prompts?|messages?|context|rules|guidelines|evidence|directions|everything)\b"
     r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+)?(?:above|previous|prior|preceding)\b"
-    r"|^\W*(?:and\s+|then\s+|now\s+|please\s+)?(?:diagnose|output|print)\s"
+    r"|^\W*(?:and\s+|then\s+|now\s+|please\s+)?(?:diagnose|print)\s"
     r"|\byou\s+are\s+now\b|\bact\s+as\s+(?:an?\s+)?(?:ai|assistant|model|chatbot|system)\b"
     r"|\b(?:new|updated|hidden|secret)\s+instructions?\b|\bdeveloper\s+mode\b|\bjailbreak\b"
     r"|\b(?:the|your)\s+(?:final|primary)\s+(?:answer|diagnosis|output)\s+(?:must|shall|has\s+to|is\s+to)\s+be\b"

@@ -35,6 +35,8 @@ def medcalc_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="on resume, redo items with an error")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="discard an existing run in OUT")] = False,
+    log_text: Annotated[bool, typer.Option("--log-text", help="keep note text in items.jsonl and logs (off: free "
+                                                              "text there is scrubbed of it and of PHI)")] = False,
 ) -> None:
     """Score our calculators on MedCalc-Bench; writes OUT/items.jsonl, OUT/summary.json (resumable run folder)."""
     from wardround.errors import WardroundError
@@ -70,7 +72,7 @@ def medcalc_command(
         summary = run_task(task, out, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries,
                                                  backend=backend, ray_address=ray_address, seed=seed,
                                                  retry_errors=retry_errors, overwrite=overwrite,
-                                                 progress=False if quiet else None))
+                                                 progress=False if quiet else None, log_text=log_text))
     except WardroundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

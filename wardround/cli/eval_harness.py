@@ -38,6 +38,8 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar, onl
 RetryErrors = Annotated[bool, typer.Option("--retry-errors", help="on resume, redo items recorded with an error")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="discard an existing run in OUT")]
 Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks")]
+LogText = Annotated[bool, typer.Option("--log-text", help="keep note/question text in items.jsonl and logs "
+                                                          "(off: free text there is scrubbed of it and of PHI)")]
 
 
 def check_file(path: Path | None, option: str) -> None:
@@ -50,9 +52,10 @@ def check_file(path: Path | None, option: str) -> None:
 
 def run_and_report(task: Any, out: Path, *, concurrency: int, timeout: float, retries: int, backend: str,
                    ray_address: str | None, prices: Path | None, seed: int, quiet: bool, retry_errors: bool,
-                   overwrite: bool) -> dict[str, Any]:
+                   overwrite: bool, log_text: bool = False) -> dict[str, Any]:
     """Run ``task`` with the runner and print the summary table; returns the summary."""
     from wardround.evals.runner import RunOptions, run_task
+    from wardround.redact import scrubbed_logs, source_texts
 
     extra: dict[str, Any] = {}
     if prices is not None:
@@ -64,8 +67,12 @@ def run_and_report(task: Any, out: Path, *, concurrency: int, timeout: float, re
                            "models": {k: v.model_dump() for k, v in table.items()}}
     opts = RunOptions(concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
                       ray_address=ray_address, seed=seed, retry_errors=retry_errors, overwrite=overwrite,
-                      progress=False if quiet else None)
-    summary = run_task(task, out, opts, manifest_extra=extra)
+                      progress=False if quiet else None, log_text=log_text)
+    with scrubbed_logs(enabled=not log_text) as logs:
+        if logs is not None:
+            for item in task.items:
+                logs.add_source(*source_texts([item.case, item.payload]))
+        summary = run_task(task, out, opts, manifest_extra=extra)
     print_summary(summary, out)
     return summary
 
@@ -110,7 +117,8 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
 def medqa_command(data: Data, out: Out, model: Model = "rules", solver: Solver = "ward", concurrency: Concurrency = 4,
                   limit: Limit = None, timeout: Timeout = 300.0, retries: Retries = 3, backend: Backend = "local",
                   ray_address: RayAddress = None, prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
-                  retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False) -> None:
+                  retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False,
+                  log_text: LogText = False) -> None:
     """MedQA multiple choice (MedAgentsBench JSONL: question, options, answer_idx); prediction = option letter."""
     from wardround.cli.common import handle_errors
 
@@ -121,7 +129,7 @@ def medqa_command(data: Data, out: Out, model: Model = "rules", solver: Solver =
         task = medqa_task(data, model=model, solver=solver, limit=limit)
         run_and_report(task, out, concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
                        ray_address=ray_address, prices=prices, seed=seed, quiet=quiet, retry_errors=retry_errors,
-                       overwrite=overwrite)
+                       overwrite=overwrite, log_text=log_text)
 
 
 @app.command("agentclinic")
@@ -132,7 +140,8 @@ def agentclinic_command(data: Data, out: Out, model: Model = "rules", solver: So
                         concurrency: Concurrency = 4, limit: Limit = None, timeout: Timeout = 300.0,
                         retries: Retries = 3, backend: Backend = "local", ray_address: RayAddress = None,
                         prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
-                        retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False) -> None:
+                        retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False,
+                        log_text: LogText = False) -> None:
     """AgentClinic OSCE JSONL: case -> free-text diagnosis, scored against Correct_Diagnosis by name/alias."""
     from wardround.cli.common import handle_errors
 
@@ -143,7 +152,7 @@ def agentclinic_command(data: Data, out: Out, model: Model = "rules", solver: So
         task = agentclinic_task(data, model=model, solver=solver, judge=judge, limit=limit)
         run_and_report(task, out, concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
                        ray_address=ray_address, prices=prices, seed=seed, quiet=quiet, retry_errors=retry_errors,
-                       overwrite=overwrite)
+                       overwrite=overwrite, log_text=log_text)
 
 
 @app.command("ddxplus")
@@ -156,7 +165,8 @@ def ddxplus_command(data: Data, out: Out,
                     model: Model = "rules", concurrency: Concurrency = 4, limit: Limit = None,
                     timeout: Timeout = 300.0, retries: Retries = 3, backend: Backend = "local",
                     ray_address: RayAddress = None, prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
-                    retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False) -> None:
+                    retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False,
+                    log_text: LogText = False) -> None:
     """DDXPlus patients CSV with the embedded DDXPlus reasoner: top-1/3/5 and differential precision/recall/F1."""
     from wardround.cli.common import fail, handle_errors
 
@@ -170,7 +180,7 @@ def ddxplus_command(data: Data, out: Out,
         task = ddxplus_task(data, kb_dir=kb_dir, fit=fit, limit=limit)
         run_and_report(task, out, concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
                        ray_address=ray_address, prices=prices, seed=seed, quiet=quiet, retry_errors=retry_errors,
-                       overwrite=overwrite)
+                       overwrite=overwrite, log_text=log_text)
 
 
 @app.command("compare")

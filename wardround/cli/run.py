@@ -30,13 +30,19 @@ def run_command(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
     knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Folder of an alternative knowledge base.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    log_text: Annotated[bool, typer.Option("--log-text", help="Let logs carry note text (off: every log line is "
+                                           "scrubbed of the case's note and of PHI patterns).")] = False,
 ) -> None:
     """Run one case through the ward round and print the cited diagnosis."""
-    with handle_errors(debug):
+    with handle_errors(debug), contextlib.ExitStack() as stack:
         from wardround.api import as_case, result_from_state
         from wardround.config import WardConfig
+        from wardround.redact import scrubbed_logs
 
+        logs = stack.enter_context(scrubbed_logs(enabled=not log_text))
         c = as_case(Path(case)) if Path(case).suffix else as_case(case)
+        if logs is not None:
+            logs.add_source(c.note, c.chief_complaint, c.question)
         if review and db is None:
             fail("--review", "human review needs a checkpoint to resume from", "add --db PATH --thread-id ID")
         cfg = WardConfig(model=model, triage_model=triage_model, specialist_model=specialist_model,

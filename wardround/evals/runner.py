@@ -52,6 +52,8 @@ class RunOptions(BaseModel):
     seed: int = 0
     fsync: bool = Field(False, description="fsync after every record (survives power loss, not only a kill)")
     bootstrap_resamples: int = Field(2000, ge=100)
+    log_text: bool = Field(False, description="keep free text that may quote the input (model answers, reasons, "
+                                              "issues, errors) verbatim in items.jsonl; off: it is scrubbed")
 
 
 def package_version() -> str:
@@ -105,6 +107,23 @@ def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def scrub_record(record: ItemRecord, item: EvalItem) -> ItemRecord:
+    """The record with free text that may quote the item's input (note, question) scrubbed of it and of PHI.
+
+    ``extra`` keys of free text (``wardround.redact.FREE_TEXT_KEYS``: model responses, abstention reasons,
+    issues) and ``error`` lose every run of four or more words copied from the item and any name, date, record
+    number, phone, e-mail or address pattern; answers, gold labels and structured fields are kept.
+    """
+    from wardround.redact import EchoScrubber, scrub_free_text, source_texts
+
+    scrubber = EchoScrubber(source_texts([item.case, item.payload]))
+    extra = scrub_free_text(record.extra, scrubber)
+    error = scrubber.scrub(record.error) if record.error else record.error
+    if extra == record.extra and error == record.error:
+        return record
+    return record.model_copy(update={"extra": extra, "error": error})
 
 
 def build_record(item: EvalItem, outcome: Outcome) -> ItemRecord:
@@ -210,6 +229,8 @@ def run_task(task: Task, out_dir: str | Path, options: RunOptions | None = None,
 
     def on_done(item: EvalItem, outcome: Outcome) -> None:
         record = build_record(item, outcome)
+        if not opts.log_text:
+            record = scrub_record(record, item)
         writer.append(record)
         progress.advance(record)
         if on_record is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from wardround.errors import InputError
 from wardround.tools.calculators.base import (
     Age,
     CalculatorInput,
@@ -330,6 +331,9 @@ class FraminghamInput(CalculatorInput):
 def framingham_hard_chd(x: FraminghamInput) -> Computed:
     """10-year risk (%) of myocardial infarction or coronary death, Framingham/ATP III (no diabetes term)."""
     b = _FRAMINGHAM[x.sex]
+    if x.age < 1:  # ln(age) is undefined at 0 and meaningless for infants
+        raise InputError("age", f"{fmt(x.age)} years is too young for the Framingham model",
+                         "the model was derived for adults aged 30-79")
     ln_age = math.log(x.age)
     ln_tc = math.log(x.total_cholesterol)
     ln_hdl = math.log(x.hdl_cholesterol)
@@ -350,7 +354,7 @@ def framingham_hard_chd(x: FraminghamInput) -> Computed:
         ("constant", b["constant"]),
     ]
     lin = sum(v for _, v in terms)
-    risk = (1.0 - b["s0"] ** math.exp(lin)) * 100.0
+    risk = (1.0 - b["s0"] ** math.exp(min(lin, 700.0))) * 100.0  # exp overflows past ~709; the risk is 100 % by then
     steps = [f"{x.sex}: age {fmt(x.age)} y, TC {x.total_cholesterol:.0f} mg/dL, HDL {x.hdl_cholesterol:.0f} mg/dL, "
              f"SBP {x.systolic_bp:.0f} mmHg, BP treated {int(treated)}, smoker {int(smoke)}",
              "linear predictor L = " + " + ".join(f"{n} {v:.3f}" for n, v in terms).replace("+ -", "- ")
