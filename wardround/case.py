@@ -19,9 +19,10 @@ _SEX_WORDS = {"m": "male", "male": "male", "man": "male", "f": "female", "female
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-#: Longest note read, in characters (``WARDROUND_MAX_NOTE_CHARS`` overrides). About 60 pages of text: longer
-#: documents are record dumps, not a case note, and reading them would take more than a few seconds.
-MAX_NOTE_CHARS = 200_000
+#: Longest note read, in characters (``WARDROUND_MAX_NOTE_CHARS`` overrides): about 15,000 words, several times
+#: a long discharge summary. Longer documents are record dumps, not a case note; a note at the limit packed with
+#: findings takes a few seconds to read (examples/benchmarks/bench_reliability.py), well inside the 10 s bound.
+MAX_NOTE_CHARS = 100_000
 #: Largest case file read, in bytes: a case file is refused before it is read into memory.
 MAX_CASE_FILE_BYTES = 8 * 1024 * 1024
 #: Most items in one list of a case (labs, history items): keeps evidence ids short and a round bounded.

@@ -85,7 +85,25 @@ def gen_note_at_limit(work: Path) -> Path:
     """A note just under the length limit, packed with findings, negations and numbers (the slowest legal note)."""
     unit = ("Fever 38.9 C, productive cough, no chest pain, denies headache, HR 118, RR 28, SpO2 89%, "
             "creatinine 2.1 mg/dL, history of diabetes; ")
-    return _json(work, "note_at_limit.json", {"id": "dense", "age": 70, "note": (unit * 2000)[:199_000]})
+    return _json(work, "note_at_limit.json", {"id": "dense", "age": 70, "note": (unit * 1000)[:99_900]})
+
+
+def _dense(work: Path, name: str, unit: str) -> Path:
+    return _json(work, f"{name}.json", {"id": name, "age": 60, "note": (unit * (99_900 // len(unit) + 1))[:99_900]})
+
+
+def gen_note_dense_commas(work: Path) -> Path:
+    """A finding every six characters, in one comma-separated list."""
+    return _dense(work, "dense_commas", "fever,")
+
+
+def gen_note_no_punctuation(work: Path) -> Path:
+    """One 99,900-character sentence of findings and negation triggers."""
+    return _dense(work, "no_punctuation", "fever cough no pain history of ")
+
+
+def gen_note_dense_vitals(work: Path) -> Path:
+    return _dense(work, "dense_vitals", "T 38.5 C HR 120 BP 85/50 SpO2 88% ")
 
 
 def gen_case_file_9mb(work: Path) -> Path:

@@ -111,26 +111,28 @@ def assertion_context(text: str, start: int, end: int) -> Context:
     negated = False
     trigger = None
     trigger_start = None
-    # pre-negation: the nearest trigger before the mention with no terminator in between
-    for m in _PRE_NEG.finditer(before):
+    # pre-negation: the nearest trigger before the mention with no terminator in between. Triggers are tried
+    # nearest first: once one is cut off by a terminator or lies too far away, every earlier one is too.
+    for m in reversed(list(_PRE_NEG.finditer(before))):
         if _PSEUDO.match(before, m.start()):
             continue
         between = before[m.end():]
-        if _TERM.search(between):
-            continue
-        if len(between.split()) > 8:  # NegEx-style window: scope of at most a few words
-            continue
+        if _TERM.search(between) or len(between.split()) > 8:  # NegEx-style window: a few words at most
+            break
         negated, trigger, trigger_start = True, m.group(0), s + m.start()
+        break
     if not negated:
         m = _POST_NEG.search(after)
         if m and not _TERM.search(after[: m.start()]) and len(after[: m.start()].split()) <= 4:
             negated, trigger, trigger_start = True, m.group(0), end + m.start()
 
     def scoped(rx: re.Pattern[str]) -> bool:
-        for m in rx.finditer(before):
-            if not _TERM.search(before[m.end():]):
-                return True
-        return False
+        # a trigger whose scope reaches the mention: only the nearest can (a terminator after it cuts every
+        # earlier one too)
+        last = None
+        for last in rx.finditer(before):  # noqa: B007 - the loop finds the last match
+            pass
+        return last is not None and not _TERM.search(before[last.end():])
 
     return Context(negated=negated, historical=scoped(_HIST), family=scoped(_FAM),
                    hypothetical=scoped(_HYPO), trigger=trigger, trigger_start=trigger_start)
