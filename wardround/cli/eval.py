@@ -66,13 +66,18 @@ def medcalc_command(
     # summary figures are those of wardround.evals.medcalc (oracle) and wardround.evals.medcalc_note (note).
     from wardround.evals.datasets.medcalc import medcalc_task
     from wardround.evals.runner import RunOptions, run_task
+    from wardround.redact import scrubbed_logs, source_texts
 
     try:
         task = medcalc_task(data, mode=mode, corrected=corrected, assume_normal=assume_normal, limit=limit)
-        summary = run_task(task, out, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries,
-                                                 backend=backend, ray_address=ray_address, seed=seed,
-                                                 retry_errors=retry_errors, overwrite=overwrite,
-                                                 progress=False if quiet else None, log_text=log_text))
+        with scrubbed_logs(enabled=not log_text) as logs:
+            if logs is not None:
+                for item in task.items:
+                    logs.add_source(*source_texts([item.case, item.payload]))
+            summary = run_task(task, out, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries,
+                                                     backend=backend, ray_address=ray_address, seed=seed,
+                                                     retry_errors=retry_errors, overwrite=overwrite,
+                                                     progress=False if quiet else None, log_text=log_text))
     except WardroundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
