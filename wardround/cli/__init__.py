@@ -35,16 +35,15 @@ def main() -> None:
     app()
 
 
+# Sub-commands register after ``app`` exists; each module imports its heavy code lazily.
+from wardround.cli import calc as _calc  # noqa: E402
+from wardround.cli import eval as _eval  # noqa: E402
 from wardround.cli import run as _run  # noqa: E402
+from wardround.cli import segment as _segment  # noqa: E402
 
 app.command("run")(_run.run_command)
 app.command("review")(_run.review_command)
 app.command("graph")(_run.graph_command)
-from wardround.cli import calc as _calc  # noqa: E402
-
 app.add_typer(_calc.app, name="calc")
-from wardround.cli import eval as _eval  # noqa: E402
-
 app.add_typer(_eval.app, name="eval")
-from wardround.cli import segment as _segment  # noqa: E402
 app.add_typer(_segment.app, name="segment")
