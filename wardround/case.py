@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wardround.errors import CaseError, UnitError
+from wardround.settings import env_int
 from wardround.units import DIMENSIONS, find_analyte
 
 Sex = Literal["male", "female", "other", "unknown"]
@@ -33,11 +34,7 @@ IMAGING_ROOTS_ENV = "WARDROUND_IMAGING_ROOTS"
 
 def max_note_chars() -> int:
     """The note length limit in characters: ``WARDROUND_MAX_NOTE_CHARS`` or ``MAX_NOTE_CHARS``."""
-    raw = os.environ.get("WARDROUND_MAX_NOTE_CHARS", "").strip()
-    try:
-        return max(1, int(raw)) if raw else MAX_NOTE_CHARS
-    except ValueError:
-        return MAX_NOTE_CHARS
+    return env_int("WARDROUND_MAX_NOTE_CHARS", MAX_NOTE_CHARS)
 
 
 class Vitals(BaseModel):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from wardround.settings import env_int
 from wardround.tools.segmentation.errors import ImageReadError, SegmentationError
 
 log = logging.getLogger(__name__)
@@ -29,11 +30,7 @@ MAX_VOXELS = 2**28
 
 def max_voxels() -> int:
     """The voxel limit: ``WARDROUND_MAX_VOXELS`` or ``MAX_VOXELS``."""
-    raw = os.environ.get("WARDROUND_MAX_VOXELS", "").strip()
-    try:
-        return max(1, int(raw)) if raw else MAX_VOXELS
-    except ValueError:
-        return MAX_VOXELS
+    return env_int("WARDROUND_MAX_VOXELS", MAX_VOXELS)
 
 
 def check_voxel_budget(shape: tuple[int, ...], source: Path | str) -> None:
