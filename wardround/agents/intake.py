@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wardround.case import Case
@@ -14,9 +13,6 @@ from wardround.knowledge import Finding, KnowledgeBase
 
 INTAKE_PREFIX = "E"
 
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
-}
 _VITAL_LABELS = {
     "heart_rate": ("Heart rate", "/min"), "systolic_bp": ("Systolic blood pressure", "mmHg"),
     "diastolic_bp": ("Diastolic blood pressure", "mmHg"), "respiratory_rate": ("Respiratory rate", "/min"),
@@ -35,10 +31,6 @@ class FindingStatus:
 
     present: bool
     ids: list[str] = field(default_factory=list)
-
-
-def _rule_holds(rule: object, value: float) -> bool:
-    return _OPS[rule.op](value, rule.value)  # type: ignore[attr-defined]
 
 
 def _describe_rule(rule: object) -> str:
@@ -75,7 +67,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
         rules = [f for f in demographic_findings if f.demographic.field == "age"]
         emitted = False
         for f in rules:
-            holds = _rule_holds(f.demographic, age)
+            holds = bool(f.demographic.matches(age=age))
             stmt = f"Age {age:g} years ({'meets' if holds else 'does not meet'} {f.name}: age {_describe_rule(f.demographic)})"
             _emit(w, case, src, stmt, age, "years", finding=f.id, present=holds, quantity="age")
             emitted = True
@@ -85,7 +77,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
         src = {"field": "sex"} if case.sex != "unknown" else {"span": demo.sex_span}  # type: ignore[union-attr]
         sex_rules = [f for f in demographic_findings if f.demographic.field == "sex"]
         for f in sex_rules:
-            holds = str(f.demographic.value).lower() == sex
+            holds = bool(f.demographic.matches(sex=sex))
             _emit(w, case, src, f"Sex {sex} ({f.name}: {'yes' if holds else 'no'})", sex, None,
                   finding=f.id, present=holds, quantity="sex")
         if not sex_rules:
@@ -161,14 +153,8 @@ def _vital_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, name: str,
     recorded_value = value if "field" in src else (shown[0] if shown else value)
     recorded_unit = unit if "field" in src else (shown[1] if shown else unit)
     text = f"{label} {value:g}{(' ' + unit) if unit else ''}"
-    quantity = _QUANTITY_NAMES.get(name, name)
-    if not rules:
-        _emit(w, case, src, text, recorded_value, recorded_unit or None, quantity=quantity)
-        return
-    for f in rules:
-        holds = _rule_holds(f.vital, value)
-        _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(f.vital)})",
-              recorded_value, recorded_unit or None, finding=f.id, present=holds, quantity=quantity)
+    checks = [(f, f.vital.matches(value), f.vital) for f in rules]
+    _measured(w, case, src, text, recorded_value, recorded_unit or None, _QUANTITY_NAMES.get(name, name), checks)
 
 
 def _lab_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, analyte: str, canonical: float, src: dict,
@@ -176,14 +162,18 @@ def _lab_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, analyte: str
     value, unit = shown
     text = f"{analyte.replace('_', ' ').capitalize()} {value} {unit}".strip()
     recorded_value = recorded if recorded is not None else value
-    rules = _lab_findings(kb, analyte)
-    if not rules:
-        _emit(w, case, src, text, recorded_value, unit or None, quantity=analyte)
-        return
-    for f in rules:
-        holds = _rule_holds(f.lab, canonical)
-        _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(f.lab)})",
-              recorded_value, unit or None, finding=f.id, present=holds, quantity=analyte)
+    checks = [(f, f.lab.matches(canonical), f.lab) for f in _lab_findings(kb, analyte)]
+    _measured(w, case, src, text, recorded_value, unit or None, analyte, checks)
+
+
+def _measured(w: EvidenceWriter, case: Case, src: dict, text: str, value: object, unit: str | None, quantity: str,
+              checks: list[tuple[Finding, bool, object]]) -> None:
+    """One evidence item per finding rule the measurement is checked against (or one plain item when none)."""
+    if not checks:
+        _emit(w, case, src, text, value, unit, quantity=quantity)
+    for f, holds, rule in checks:
+        _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(rule)})",
+              value, unit, finding=f.id, present=holds, quantity=quantity)
 
 
 def finding_status(evidence: Iterable[Evidence]) -> dict[str, FindingStatus]:
