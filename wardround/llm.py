@@ -392,16 +392,8 @@ class Meter:
 
 
 def sum_usage(a: Usage, b: Usage) -> Usage:
-    """Add two ``Usage`` records (numbers summed, timings per node summed, per-agent entries summed)."""
-    seconds = dict(a.seconds)
-    for k, v in b.seconds.items():
-        seconds[k] = round(seconds.get(k, 0.0) + v, 6)
-    extra: dict[str, Any] = dict(a.model_extra or {})
-    for k, v in (b.model_extra or {}).items():
-        extra[k] = extra.get(k, 0) + v if isinstance(v, int | float) else v
-    return Usage(input_tokens=a.input_tokens + b.input_tokens, output_tokens=a.output_tokens + b.output_tokens,
-                 cost_usd=round(a.cost_usd + b.cost_usd, 8), calls=a.calls + b.calls, retries=a.retries + b.retries,
-                 repairs=a.repairs + b.repairs, seconds=seconds, **extra)
+    """Add two ``Usage`` records (see ``Usage.__add__``)."""
+    return a + b
 
 
 def usage_by_agent(usage: Usage) -> dict[str, dict[str, float]]:

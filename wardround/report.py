@@ -147,6 +147,20 @@ class Usage(BaseModel):
     repairs: int = 0
     seconds: dict[str, float] = Field(default_factory=dict, description="wall time per node")
 
+    def __add__(self, other: Usage) -> Usage:
+        """Sum two records: numbers added, seconds per node added, extra per-agent entries added."""
+        seconds = dict(self.seconds)
+        for k, v in other.seconds.items():
+            seconds[k] = round(seconds.get(k, 0.0) + v, 6)
+        extra: dict[str, Any] = dict(self.model_extra or {})
+        for k, v in (other.model_extra or {}).items():
+            extra[k] = extra.get(k, 0) + v if isinstance(v, int | float) else v
+        return Usage(input_tokens=self.input_tokens + other.input_tokens,
+                     output_tokens=self.output_tokens + other.output_tokens,
+                     cost_usd=round(self.cost_usd + other.cost_usd, 8), calls=self.calls + other.calls,
+                     retries=self.retries + other.retries, repairs=self.repairs + other.repairs, seconds=seconds,
+                     **extra)
+
 
 class WardResult(BaseModel):
     """Everything a ward round produced. ``diagnosis.primary.name`` and ``verified`` are stable JSON paths."""

@@ -145,6 +145,4 @@ class ChatSolver:
 
 def add_usage(a: Usage, b: Usage) -> Usage:
     """Sum two usages (tokens, cost, calls, per-node seconds)."""
-    from wardround.llm import sum_usage
-
-    return sum_usage(a, b)
+    return a + b

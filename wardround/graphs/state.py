@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, TypedDict
 
 from wardround.case import Case
 from wardround.evidence import Evidence, merge_ledger
@@ -11,20 +11,10 @@ from wardround.report import Diagnosis, Opinion, ReviewRecord, TriageDecision, U
 
 
 def add_usage(left: Usage | dict | None, right: Usage | dict | None) -> Usage:
-    """Sum token, cost and timing accounting from parallel branches."""
+    """LangGraph reducer: sum token, cost and timing accounting from parallel branches."""
     a = Usage.model_validate(left) if isinstance(left, dict) else (left or Usage())
     b = Usage.model_validate(right) if isinstance(right, dict) else (right or Usage())
-    seconds = dict(a.seconds)
-    for k, v in b.seconds.items():
-        seconds[k] = round(seconds.get(k, 0.0) + v, 6)
-    extra_a = a.model_extra or {}
-    extra_b = b.model_extra or {}
-    extra: dict[str, Any] = dict(extra_a)
-    for k, v in extra_b.items():
-        extra[k] = extra.get(k, 0) + v if isinstance(v, int | float) else v
-    return Usage(input_tokens=a.input_tokens + b.input_tokens, output_tokens=a.output_tokens + b.output_tokens,
-                 cost_usd=round(a.cost_usd + b.cost_usd, 8), calls=a.calls + b.calls, retries=a.retries + b.retries,
-                 repairs=a.repairs + b.repairs, seconds=seconds, **extra)
+    return a + b
 
 
 class WardState(TypedDict, total=False):
