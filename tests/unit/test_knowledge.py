@@ -238,6 +238,19 @@ def test_minimal_valid_folder_loads(tmp_path: Path) -> None:
     assert kb.references["PMID:9786377"].pmid == "9786377"
 
 
+def test_condition_file_may_register_its_own_references(tmp_path: Path) -> None:
+    files = copy.deepcopy(BASE)
+    files["conditions/cardiology.yaml"]["references"] = {
+        "DOI:10.1001/jama.280.14.1256": {"citation": "Panju AA et al. JAMA 1998;280:1256-1263.",
+                                         "doi": "10.1001/jama.280.14.1256"},
+        "PMID:9786377": copy.deepcopy(BASE["references.yaml"]["references"]["PMID:9786377"]),  # same record: fine
+    }
+    _acs(files)["findings"]["chest_pain"]["reference"] = "DOI:10.1001/jama.280.14.1256"
+    kb = load_knowledge(_write(tmp_path, files))
+    assert kb.references["DOI:10.1001/jama.280.14.1256"].doi == "10.1001/jama.280.14.1256"
+    assert kb.conditions["acs"].findings["chest_pain"].reference == "DOI:10.1001/jama.280.14.1256"
+
+
 def _mutations() -> list[tuple[str, object, tuple[str, ...]]]:
     """(case id, mutation function, substrings the error message must contain)."""
     def unknown_finding(f):
@@ -269,6 +282,10 @@ def _mutations() -> list[tuple[str, object, tuple[str, ...]]]:
 
     def unregistered_reference(f):
         _acs(f)["findings"]["chest_pain"]["reference"] = "PMID:12345"
+
+    def conflicting_reference(f):
+        f["conditions/cardiology.yaml"]["references"] = {
+            "PMID:9786377": {"citation": "Another paper entirely. 1999.", "pmid": "9786377"}}
 
     def duplicate_condition(f):
         f["conditions/cardiology.yaml"]["conditions"].append(copy.deepcopy(_acs(f)))
@@ -331,6 +348,7 @@ def _mutations() -> list[tuple[str, object, tuple[str, ...]]]:
         ("malformed_reference", malformed_reference, ("cardiology.yaml", "'acs'", "PubMed 9786377", "PMID:<digits>")),
         ("empty_references", empty_references, ("cardiology.yaml", "'acs'", "references", "add at least one")),
         ("unregistered_reference", unregistered_reference, ("cardiology.yaml", "'acs'", "PMID:12345", "references.yaml")),
+        ("conflicting_reference", conflicting_reference, ("cardiology.yaml", "PMID:9786377", "different record")),
         ("duplicate_condition", duplicate_condition, ("cardiology.yaml", "'acs'", "duplicate id", "rename")),
         ("duplicate_finding", duplicate_finding, ("findings.yaml", "'chest_pain'", "duplicate id", "rename")),
         ("duplicate_specialty", duplicate_specialty, ("specialties.yaml", "'cardiology'", "duplicate id", "unique")),

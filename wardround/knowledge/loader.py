@@ -6,7 +6,9 @@ The data live in ``wardround/knowledge/data``:
 - ``findings.yaml``: ``findings: [{id, name, patterns, specialties, vital, lab, demographic, history}, ...]``
 - ``conditions/<specialty>.yaml``: ``specialty: <id>`` and ``conditions: [...]`` (a condition may override
   ``specialty``)
-- ``references.yaml`` (optional): ``references: {"PMID:9786377": {citation, pmid, doi, url}, ...}``
+- ``references.yaml`` (optional): ``references: {"PMID:9786377": {citation, pmid, doi, url}, ...}``; a condition
+  file may register the references it cites in its own ``references:`` mapping of the same shape (an id
+  registered twice must carry the same record)
 
 Every problem is reported as a ``KnowledgeError`` naming the file, the item and the fix.
 """
@@ -193,14 +195,22 @@ def _load_findings(path: Path, specialties: dict[str, Specialty]) -> dict[str, F
     return out
 
 
-def _load_references(path: Path) -> dict[str, Reference]:
-    if not path.exists():
-        return {}
-    out: dict[str, Reference] = {}
-    for key, raw in _section(path, _read_yaml(path), "references", dict).items():
+def _load_references(path: Path, out: dict[str, Reference] | None = None,
+                     data: dict[str, Any] | None = None) -> dict[str, Reference]:
+    """Read a ``references:`` registry from ``path`` into ``out``; an id already there must match exactly."""
+    out = {} if out is None else out
+    if data is None:
+        if not path.exists():
+            return out
+        data = _read_yaml(path)
+    for key, raw in _section(path, data, "references", dict).items():
         if not isinstance(raw, dict):
             raise KnowledgeError(f"{path.name}: reference {key!r}: expected a mapping with 'citation'")
-        out[str(key)] = _validate(Reference, {"key": str(key), **raw}, path, f"reference {key!r}")
+        ref = _validate(Reference, {"key": str(key), **raw}, path, f"reference {key!r}")
+        if str(key) in out and out[str(key)] != ref:
+            raise KnowledgeError(f"{path.name}: reference {key!r} is registered elsewhere with a different "
+                                 "record; keep one record for it")
+        out[str(key)] = ref
     return out
 
 
@@ -212,12 +222,11 @@ def _condition_files(folder: Path, specialties: dict[str, Specialty]) -> list[Pa
     return sorted(files, key=lambda p: (order.get(p.stem, len(order)), p.name))
 
 
-def _load_conditions(folder: Path, specialties: dict[str, Specialty], findings: dict[str, Finding],
-                     references: dict[str, Reference]) -> dict[str, Condition]:
+def _load_conditions(files: list[tuple[Path, Any]], specialties: dict[str, Specialty],
+                     findings: dict[str, Finding], references: dict[str, Reference]) -> dict[str, Condition]:
     out: dict[str, Condition] = {}
     names: dict[str, str] = {}
-    for path in _condition_files(folder, specialties):
-        data = _read_yaml(path)
+    for path, data in files:
         items = _section(path, data, "conditions", list)
         default_spec = data.get("specialty")
         if default_spec is not None and default_spec not in specialties:
@@ -256,8 +265,8 @@ def _check_condition(cond: Condition, path: Path, item: str, specialties: dict[s
         cited = [cond.prior_reference, *cond.references, *(lr.reference for lr in cond.findings.values())]
         for ref in cited:
             if not ref.startswith("unverified:") and ref not in references:
-                raise KnowledgeError(f"{path.name}: {item}: reference {ref!r} is not in references.yaml; "
-                                     "add its citation there")
+                raise KnowledgeError(f"{path.name}: {item}: reference {ref!r} is not registered; add its "
+                                     "citation to references.yaml or to this file's references: mapping")
 
 
 @functools.lru_cache(maxsize=8)
@@ -265,7 +274,11 @@ def _load_cached(folder: Path) -> KnowledgeBase:
     specialties = _load_specialties(folder / "specialties.yaml")
     findings = _load_findings(folder / "findings.yaml", specialties)
     references = _load_references(folder / "references.yaml")
-    conditions = _load_conditions(folder / "conditions", specialties, findings, references)
+    files = [(path, _read_yaml(path)) for path in _condition_files(folder / "conditions", specialties)]
+    for path, data in files:
+        if isinstance(data, dict) and "references" in data:
+            _load_references(path, references, data)
+    conditions = _load_conditions(files, specialties, findings, references)
     if not conditions:
         raise KnowledgeError(f"{folder}: no conditions found; add conditions/<specialty>.yaml files")
     log.debug("knowledge base %s: %d specialties, %d findings, %d conditions", folder, len(specialties),
