@@ -174,6 +174,14 @@ def test_feverpain_known_value() -> None:
     assert value("feverpain", {**allin, "purulence": False, "no_cough_or_coryza": False}) == 3
 
 
+def test_unmentioned_cough_conventions_of_centor_and_feverpain() -> None:
+    """assume_normal: an unreported cough counts as absent for Centor (+1) but FeverPAIN's item scores 0."""
+    centor = calculate("centor_mcisaac", {"age": 20, "temperature": 37.0}, assume_normal=True)
+    assert centor.value == 1 and "cough_absent" in centor.assumed
+    fever = calculate("feverpain", {"fever_past_24h": True}, assume_normal=True)
+    assert fever.value == 1 and "no_cough_or_coryza" in fever.assumed
+
+
 def test_sirs_known_values() -> None:
     # T 38.5 (1), HR 95 (1), RR 18 but PaCO2 30 (1), WBC 3.5 (1) = 4
     assert value("sirs_criteria", {"temperature": 38.5, "heart_rate": 95, "respiratory_rate": 18, "paco2": 30,

@@ -250,9 +250,11 @@ class FeverPainInput(CalculatorInput):
                                     aliases=("symptom onset ≤3 days", "symptom onset <=3 days",
                                              "symptom onset 3 days or less"))
     inflamed_tonsils: Finding = param("severely inflamed tonsils", aliases=("severe tonsil inflammation",))
-    # The normal state is "no cough or coryza": assume_normal takes unmentioned cough/coryza as absent (item met).
-    no_cough_or_coryza: Finding = param("absence of cough or coryza", aliases=("absence of cough or coryza",),
-                                        normal=True)
+    # Under assume_normal an unmentioned item scores 0, this one included: MedCalc-Bench's FeverPAIN
+    # explanations take an unreported "absence of cough or coryza" as not met (unlike its Centor convention,
+    # where an unreported cough is taken as absent). The conservative reading also fits Little 2013, where each
+    # item is scored by the clinician who asked about it.
+    no_cough_or_coryza: Finding = param("absence of cough or coryza", aliases=("absence of cough or coryza",))
 
 
 @calculator(
