@@ -102,6 +102,13 @@ class RulesTriage:
 # Specialist
 
 
+#: A condition enters a specialist's differential only when some finding speaks for it with at least this
+#: likelihood ratio (and, when the condition names presenting findings, one of them is present). Priors
+#: describe a presenting population (women with urinary symptoms, adults undergoing lumbar puncture ...); weak
+#: evidence such as fever (LR 1.5) is no reason to think the patient belongs to it.
+ENTRY_LR = 2.0
+
+
 @dataclass
 class _Update:
     condition: Condition
@@ -110,6 +117,13 @@ class _Update:
     contributions: list[dict]
     supporting: list[str]
     opposing: list[str]
+    in_population: bool = True
+
+    @property
+    def enters(self) -> bool:
+        """Whether the patient is in the condition's presenting population and a finding supports it with
+        LR >= ENTRY_LR: the two conditions under which its prior and LRs apply to this case."""
+        return self.in_population and any(x["lr"] >= ENTRY_LR for x in self.contributions)
 
 
 def bayes_update(condition: Condition, status: dict[str, FindingStatus]) -> _Update:
@@ -130,8 +144,10 @@ def bayes_update(condition: Condition, status: dict[str, FindingStatus]) -> _Upd
                               "reference": lr_info.reference})
         (supporting if lr > 1.0 else opposing).extend(st.ids[:3])
     p = post_test_probability(condition.prior, lrs)
+    in_population = not condition.presenting or any(
+        (st := status.get(fid)) is not None and st.present for fid in condition.presenting)
     return _Update(condition, p, lrs, contributions, list(dict.fromkeys(supporting)),
-                   list(dict.fromkeys(opposing)))
+                   list(dict.fromkeys(opposing)), in_population)
 
 
 class RulesSpecialist:
@@ -152,14 +168,14 @@ class RulesSpecialist:
         imaging = self._image(specialty, case, ledger, writer, config, issues)
         work = Ledger(entries={**ledger.entries, **writer.items})
         status = finding_status(work)
-        # A condition with no present finding in its favour is not a candidate for this case: its pre-test
-        # probability describes another presenting population. Supported conditions rank first.
+        # A condition no finding speaks for with LR >= ENTRY_LR is not a candidate for this case: its pre-test
+        # probability describes another presenting population. Candidates rank first.
         updates = sorted((bayes_update(c, status) for c in kb.conditions_for(specialty)),
-                         key=lambda u: (not u.supporting, -u.probability, u.condition.id))
+                         key=lambda u: (not u.enters, -u.probability, u.condition.id))
         items: list[DifferentialItem] = []
-        supported = [u for u in updates if u.supporting]
-        # Only conditions some finding speaks for enter the differential; with none, the most probable one is
-        # kept so the attending sees the specialty's view, and the summary says it rests on a prior alone.
+        supported = [u for u in updates if u.enters]
+        # Only candidates enter the differential; with none, the most probable condition is kept so the
+        # attending sees the specialty's view, and the summary says no finding supports it strongly enough.
         shown = supported[: config.differential_size] or updates[:1]
         for u in shown:
             c = u.condition
@@ -169,7 +185,7 @@ class RulesSpecialist:
                 "tool",
                 f"Post-test probability of {c.name}: {_pct(u.probability)} (pre-test {_pct(c.prior)}; {lr_text})",
                 tool=f"bayes:{c.id}",
-                inputs={"prior": c.prior, "lrs": u.lrs, "findings": u.contributions},
+                inputs={"prior": c.prior, "lrs": u.lrs, "findings": u.contributions, "candidate": u.enters},
                 value=round(u.probability, 4),
                 derived_from=list(dict.fromkeys(u.supporting + u.opposing)),
                 reference=c.prior_reference,
@@ -190,8 +206,9 @@ class RulesSpecialist:
             summary = f"{spec.name}: most likely {top.name}, {_pct(top.probability)} [{top.supporting[0]}]"
             summary += f", supported by {why}." if why else "."
         else:
-            summary = (f"{spec.name}: no finding in this case supports a {spec.name.lower()} condition; "
-                       f"{top.name} is listed on its pre-test probability alone [{top.supporting[0]}].")
+            summary = (f"{spec.name}: no {spec.name.lower()} condition is a candidate in this case (a presenting "
+                       f"finding and a finding with a likelihood ratio of {ENTRY_LR:g} or more); {top.name} is "
+                       f"listed for completeness [{top.supporting[0]}].")
         if len(items) > 1:
             second = items[1]
             summary += f" Next: {second.name}, {_pct(second.probability)} [{second.supporting[0]}]."
@@ -448,12 +465,15 @@ class RulesAttending:
 
 
 def _supported(item: DifferentialItem, ledger: Ledger) -> bool:
-    """Whether any supporting evidence is a case fact (not merely the specialist's own probability record)."""
-    for eid in item.supporting:
-        ev = ledger.get(eid)
-        if ev is not None and not (ev.tool or "").startswith("bayes:"):
-            return True
-    return False
+    """Whether the case backs ``item``: its probability record marks it a candidate (see ``_Update.enters``).
+
+    An item without a probability record (a model's own candidate) needs at least one cited case fact.
+    """
+    cited = [ev for ev in (ledger.get(eid) for eid in item.supporting) if ev is not None]
+    records = [ev for ev in cited if (ev.tool or "").startswith("bayes:")]
+    if records:
+        return any(bool((ev.inputs or {}).get("candidate")) for ev in records)
+    return bool(cited)
 
 
 def _contributions(ledger: Ledger, bayes_id: str | None) -> list[dict]:

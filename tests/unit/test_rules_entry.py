@@ -1,0 +1,54 @@
+"""Entry rule of the rules specialists: a condition is a candidate only inside its presenting population and
+with a finding that supports it with LR >= ENTRY_LR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import wardround
+from wardround.agents.intake import FindingStatus
+from wardround.agents.rules import ENTRY_LR, bayes_update
+from wardround.case import Case
+from wardround.knowledge import load_knowledge
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cases"
+
+
+def _present(*ids: str) -> dict[str, FindingStatus]:
+    return {fid: FindingStatus(present=True, ids=[f"E{i}"]) for i, fid in enumerate(ids, 1)}
+
+
+def test_every_presenting_finding_is_known_and_most_conditions_name_their_population() -> None:
+    kb = load_knowledge()
+    gated = [c for c in kb.conditions.values() if c.presenting]
+    assert len(gated) >= 25
+    for c in gated:
+        assert all(f in kb.findings for f in c.presenting), c.id
+
+
+def test_strong_finding_outside_the_presenting_population_does_not_enter() -> None:
+    ugib = load_knowledge().conditions["upper_gi_bleed"]
+    strong = next(f for f, lr in ugib.findings.items() if (lr.lr_pos or 0) >= ENTRY_LR and f not in ugib.presenting)
+    outside = bayes_update(ugib, _present(strong))
+    assert not outside.in_population and not outside.enters
+    inside = bayes_update(ugib, _present(strong, "melaena"))
+    assert inside.in_population and inside.enters
+    assert inside.probability > outside.probability  # the update itself is unchanged by the gate
+
+
+def test_weak_evidence_alone_does_not_enter() -> None:
+    sepsis = load_knowledge().conditions["sepsis"]
+    weak = bayes_update(sepsis, _present("fever", "tachycardia", "leukocytosis"))  # LRs 1.5, 1.3, 1.3
+    assert weak.in_population and weak.supporting and not weak.enters
+    assert bayes_update(sepsis, _present("fever", "hypotension")).enters  # hypotension: LR 3
+
+
+def test_final_differential_keeps_only_candidates() -> None:
+    # The AKI example has a raised urea nitrogen and NSAID use (each LR 2 for an upper GI source) but no sign of
+    # bleeding: without the presenting-population gate upper GI bleeding would rank second.
+    result = wardround.run(Case.from_file(EXAMPLES / "acute_kidney_injury.json"))
+    names = [d.condition for d in result.diagnosis.differential]
+    assert names[0] == "acute_kidney_injury" and "upper_gi_bleed" not in names
+    records = [result.ledger[d.supporting[0]] for d in result.diagnosis.differential]
+    assert records and all(r.inputs and r.inputs["candidate"] for r in records)
+    assert result.verify().ok
