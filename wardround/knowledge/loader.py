@@ -257,7 +257,7 @@ def _check_condition(cond: Condition, path: Path, item: str, specialties: dict[s
     if cond.specialty not in specialties:
         raise KnowledgeError(f"{path.name}: {item}: unknown specialty {cond.specialty!r}; use one of: "
                              f"{', '.join(specialties)}")
-    for finding_id in cond.findings:
+    for finding_id in [*cond.findings, *cond.presenting]:
         if finding_id not in findings:
             raise KnowledgeError(f"{path.name}: {item}: unknown finding {finding_id!r}; define it in "
                                  "findings.yaml or fix the id")

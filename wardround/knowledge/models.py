@@ -231,6 +231,9 @@ class Condition(BaseModel):
     prior_context: str = Field(min_length=5)
     prior_reference: str
     findings: dict[str, FindingLR] = Field(min_length=1)
+    #: Findings that place a patient in the population ``prior`` describes (chest pain for ACS, haematemesis or
+    #: melaena for upper GI bleeding). When given, the condition is a candidate only if one of them is present.
+    presenting: list[str] = Field(default_factory=list)
     next_steps: list[str] = Field(default_factory=list)
     calculators: list[str] = Field(default_factory=list)
     references: list[str] = Field(min_length=1)
