@@ -179,3 +179,31 @@ def test_graph_run_does_not_import_torch_or_monai():
     out = subprocess.run([sys.executable, "-c", code, json.dumps(CASE)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def test_override_to_a_condition_off_the_differential_records_its_probability():
+    """A reviewer may name any knowledge-base condition; its post-test probability is recorded and cited."""
+    from langgraph.types import Command
+
+    graph = build_graph(checkpointer=memory_checkpointer())
+    cfg = {"configurable": {"thread_id": "review-off", "ward": {"human_review": True}}}
+    case = wr.Case.from_file(Path(__file__).resolve().parents[2] / "examples" / "cases" / "pulmonary_embolism.json")
+    graph.invoke({"case": case}, cfg)
+    listed = [x.condition for x in graph.get_state(cfg).values["diagnosis"].differential]
+    assert "community_acquired_pneumonia" not in listed
+    state = graph.invoke(Command(resume={"action": "override", "primary": "community acquired pneumonia",
+                                         "reviewer": "dr_lee", "comment": "CTPA negative"}), cfg)
+    result = result_from_state(state)
+    assert result.diagnosis.primary.condition == "community_acquired_pneumonia"
+    record = result.ledger[result.diagnosis.primary.supporting[0]]
+    assert record.tool == "bayes:community_acquired_pneumonia" and record.id.startswith("HR")
+    assert record.inputs["candidate"] is False  # the round had good reason not to list it, and says so
+    review = result.ledger[result.diagnosis.review.evidence_id]
+    assert record.id in review.derived_from and "dr_lee" in review.statement
+    assert result.verify().ok and result.verified
+
+    graph.invoke({"case": case}, {"configurable": {"thread_id": "review-bad", "ward": {"human_review": True}}})
+    state = graph.invoke(Command(resume={"action": "override", "primary": "dragon pox"}),
+                         {"configurable": {"thread_id": "review-bad", "ward": {"human_review": True}}})
+    assert state["diagnosis"].primary.condition == "pulmonary_embolism"
+    assert any("dragon pox" in i and "knowledge base" in i for i in state["issues"])

@@ -150,6 +150,26 @@ def bayes_update(condition: Condition, status: dict[str, FindingStatus]) -> _Upd
                    list(dict.fromkeys(opposing)), in_population)
 
 
+def record_update(u: _Update, kb: KnowledgeBase, writer: EvidenceWriter,
+                  specialty: str) -> tuple[Evidence, DifferentialItem]:
+    """Write ``u`` as recomputable ``bayes:`` evidence and return it with the differential item that cites it."""
+    c = u.condition
+    lr_text = ", ".join(f"{kb.findings[x['finding']].name} {'+' if x['present'] else '-'} LR {x['lr']:g}"
+                        for x in u.contributions) or "no informative findings"
+    ev = writer.add(
+        "tool",
+        f"Post-test probability of {c.name}: {_pct(u.probability)} (pre-test {_pct(c.prior)}; {lr_text})",
+        tool=f"bayes:{c.id}",
+        inputs={"prior": c.prior, "lrs": u.lrs, "findings": u.contributions, "candidate": u.enters},
+        value=round(u.probability, 4),
+        derived_from=list(dict.fromkeys(u.supporting + u.opposing)),
+        reference=c.prior_reference,
+    )
+    item = DifferentialItem(condition=c.id, name=c.name, icd10=c.icd10, probability=round(u.probability, 4),
+                            specialty=specialty, supporting=[ev.id, *u.supporting], opposing=u.opposing)
+    return ev, item
+
+
 class RulesSpecialist:
     """Bayesian update over the specialty's conditions; records each update as recomputable evidence."""
 
@@ -178,20 +198,7 @@ class RulesSpecialist:
         # attending sees the specialty's view, and the summary says no finding supports it strongly enough.
         shown = supported[: config.differential_size] or updates[:1]
         for u in shown:
-            c = u.condition
-            lr_text = ", ".join(f"{kb.findings[x['finding']].name} {'+' if x['present'] else '-'} LR {x['lr']:g}"
-                                for x in u.contributions) or "no informative findings"
-            ev = writer.add(
-                "tool",
-                f"Post-test probability of {c.name}: {_pct(u.probability)} (pre-test {_pct(c.prior)}; {lr_text})",
-                tool=f"bayes:{c.id}",
-                inputs={"prior": c.prior, "lrs": u.lrs, "findings": u.contributions, "candidate": u.enters},
-                value=round(u.probability, 4),
-                derived_from=list(dict.fromkeys(u.supporting + u.opposing)),
-                reference=c.prior_reference,
-            )
-            items.append(DifferentialItem(condition=c.id, name=c.name, icd10=c.icd10, probability=round(u.probability, 4),
-                                          specialty=specialty, supporting=[ev.id, *u.supporting], opposing=u.opposing))
+            items.append(record_update(u, kb, writer, specialty)[1])
         extra = {}
         for img in imaging:
             if img.tool == "segmentation:hemorrhage" and isinstance(img.value, int | float):

@@ -10,8 +10,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send, interrupt
 
-from wardround.agents.intake import intake
+from wardround.agents.intake import finding_status, intake
 from wardround.agents.registry import agents_for
+from wardround.agents.rules import bayes_update, record_update
 from wardround.case import Case
 from wardround.config import ward_config
 from wardround.errors import CaseError, WardroundError
@@ -111,7 +112,8 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
     """Pause for a human reviewer (``interrupt``); resume with ``Command(resume={"action": ...})``.
 
     Resume values: ``{"action": "approve"}`` or ``{"action": "override", "primary": "<condition id or name>",
-    "comment": "..."}``. An override moves the named condition to the top and is recorded and cited.
+    "comment": "..."}``. An override moves the named condition to the top and is recorded and cited; a
+    knowledge-base condition the round did not list gets its post-test probability recorded first.
     """
     diagnosis: Diagnosis = state["diagnosis"]
     answer = interrupt({
@@ -132,14 +134,24 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
         record = ReviewRecord(reviewer=reviewer, action="approve", primary=diagnosis.primary.name, comment=comment)
         return {"diagnosis": diagnosis.model_copy(update={"review": record}), "review": record}
     target = str(answer.get("primary", ""))
-    chosen = _find_item(diagnosis, target, ward_config(config).knowledge)
-    if chosen is None:
-        return {"issues": [f"review: override target {target!r} is not on the differential "
-                           f"({', '.join(x.name for x in diagnosis.differential)}); diagnosis left unchanged"]}
+    knowledge = ward_config(config).knowledge
     writer = EvidenceWriter(REVIEW_PREFIX, f"human_review:{reviewer}", (state.get("ledger") or {}).keys())
     new_evidence: list[Evidence] = []
+    chosen = _find_item(diagnosis, target, knowledge)
+    if chosen is None:
+        # A condition the round did not list: record its post-test probability from the case's findings so the
+        # override rests on checkable evidence, as every differential item does.
+        cond = load_knowledge(knowledge).find_condition(target)
+        if cond is None:
+            return {"issues": [f"review: override target {target!r} is neither on the differential "
+                               f"({', '.join(x.name for x in diagnosis.differential)}) nor a condition of the "
+                               "knowledge base; diagnosis left unchanged"]}
+        kb = load_knowledge(knowledge)
+        ev, chosen = record_update(bayes_update(cond, finding_status(_ledger(state))), kb, writer, cond.specialty)
+        new_evidence.append(ev)
     evidence_id = None
-    sources = [i for i in chosen.supporting if i in (state.get("ledger") or {})]
+    known = {**(state.get("ledger") or {}), **{e.id: e for e in new_evidence}}
+    sources = [i for i in chosen.supporting if i in known]
     if sources:
         ev = writer.add("derived", f"Reviewer {reviewer} overrode the primary diagnosis to {chosen.name}"
                         + (f": {comment}" if comment else ""), derived_from=sources)
