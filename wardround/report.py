@@ -108,6 +108,9 @@ class Diagnosis(BaseModel):
     next_steps: list[str] = Field(default_factory=list)
     verification: Verification = Field(default_factory=lambda: Verification(verified=False, checked=0))
     review: ReviewRecord | None = None
+    #: False when no condition of the knowledge base is supported by the case: ``primary`` is then only the
+    #: nearest condition on pre-test probability, not a diagnosis (evaluations count it as an abstention).
+    supported: bool = True
 
     def cited_ids(self) -> list[str]:
         """Every evidence id the diagnosis cites (rationale, primary and differential)."""
@@ -232,7 +235,9 @@ def render_text(diagnosis: Diagnosis, ledger: Ledger | None = None, issues: list
     """Terminal text: primary, differential, rationale, dissent, next steps, cited evidence, verification."""
     d = diagnosis
     lines = [f"Primary diagnosis: {d.primary.name}" + (f" ({d.primary.icd10})" if d.primary.icd10 else "")
-             + f"  p={_pct(d.primary.probability)}"]
+             + f"  p={_pct(d.primary.probability)}" if d.supported else
+             f"Primary diagnosis: none supported by this case (nearest on pre-test probability: {d.primary.name}, "
+             f"{_pct(d.primary.probability)})"]
     if d.consulted:
         lines.append("Specialists consulted: " + ", ".join(d.consulted))
     lines.append("")
@@ -280,7 +285,8 @@ def render_text(diagnosis: Diagnosis, ledger: Ledger | None = None, issues: list
 def render_markdown(diagnosis: Diagnosis, ledger: Ledger | None = None, issues: list[str] | None = None) -> str:
     """Markdown report with a differential table and the cited evidence."""
     d = diagnosis
-    out = [f"## Diagnosis: {d.primary.name}" + (f" ({d.primary.icd10})" if d.primary.icd10 else ""), ""]
+    out = [(f"## Diagnosis: {d.primary.name}" + (f" ({d.primary.icd10})" if d.primary.icd10 else "")
+            if d.supported else f"## Diagnosis: none supported by this case (nearest: {d.primary.name})"), ""]
     if d.consulted:
         out += [f"**Specialists consulted:** {', '.join(d.consulted)}", ""]
     out += ["| # | Condition | ICD-10 | Probability | For | Against |", "|---|---|---|---|---|---|"]
@@ -355,7 +361,9 @@ def render_diagnosis_html(d: Diagnosis) -> str:
     v = d.verification
     status = (f'<span class="ok">all {v.checked} citations of the diagnosis verified</span>' if v.verified
               else f'<span class="bad">verification failed: {html.escape("; ".join(f.id + " " + f.reason for f in v.failures))}</span>')
-    parts = [_CSS, '<div class="wr">', f"<h3>{html.escape(d.primary.name)} "
+    title = html.escape(d.primary.name) if d.supported else \
+        f"No supported diagnosis <small>(nearest on pre-test probability: {html.escape(d.primary.name)})</small>"
+    parts = [_CSS, '<div class="wr">', f"<h3>{title} "
              f"<small>({d.primary.icd10 or ''}, {_pct(d.primary.probability)})</small></h3>"]
     if d.consulted:
         parts.append(f"<p><b>Consulted:</b> {html.escape(', '.join(d.consulted))}</p>")

@@ -36,11 +36,13 @@ def test_strong_finding_outside_the_presenting_population_does_not_enter() -> No
     assert inside.probability > outside.probability  # the update itself is unchanged by the gate
 
 
-def test_weak_evidence_alone_does_not_enter() -> None:
+def test_entry_needs_the_findings_together_to_favour_the_condition_by_entry_lr() -> None:
     sepsis = load_knowledge().conditions["sepsis"]
-    weak = bayes_update(sepsis, _present("fever", "tachycardia", "leukocytosis"))  # LRs 1.5, 1.3, 1.3
-    assert weak.in_population and weak.supporting and not weak.enters
-    assert bayes_update(sepsis, _present("fever", "hypotension")).enters  # hypotension: LR 3
+    lone = bayes_update(sepsis, _present("fever"))  # LR 1.5
+    assert lone.in_population and lone.supporting and not lone.enters
+    assert not bayes_update(sepsis, _present("fever", "tachycardia")).enters  # 1.5 x 1.3 = 1.95
+    assert bayes_update(sepsis, _present("fever", "tachycardia", "leukocytosis")).enters  # x 1.3 = 2.5
+    assert ENTRY_LR == 2.0
 
 
 def test_final_differential_keeps_only_candidates() -> None:
@@ -52,3 +54,20 @@ def test_final_differential_keeps_only_candidates() -> None:
     records = [result.ledger[d.supporting[0]] for d in result.diagnosis.differential]
     assert records and all(r.inputs and r.inputs["candidate"] for r in records)
     assert result.verify().ok
+
+
+def test_a_case_outside_the_knowledge_base_gets_no_supported_diagnosis() -> None:
+    from wardround.evals.solvers import primary_name
+
+    note = ("32-year-old man twisted his right ankle playing football yesterday. Swelling over the lateral "
+            "malleolus, able to bear weight. No other complaints.")
+    result = wardround.run(note)
+    d = result.diagnosis
+    assert d is not None and d.supported is False
+    assert "none supported by this case" in result.to_text()
+    assert "not as a diagnosis" in d.rationale[0].text and len(d.next_steps) == 1
+    assert result.verify().ok
+    answer, extra = primary_name(None, result)  # type: ignore[arg-type]
+    assert answer is None and extra["abstained"] is True
+    supported = wardround.run(Case.from_file(EXAMPLES / "chest_pain.json"))
+    assert supported.diagnosis.supported and primary_name(None, supported)[0] == "Acute coronary syndrome"  # type: ignore[arg-type]

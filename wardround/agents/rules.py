@@ -7,6 +7,7 @@ their references) and from the case's own evidence, and every claim cites the ev
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -102,10 +103,11 @@ class RulesTriage:
 # Specialist
 
 
-#: A condition enters a specialist's differential only when some finding speaks for it with at least this
-#: likelihood ratio (and, when the condition names presenting findings, one of them is present). Priors
-#: describe a presenting population (women with urinary symptoms, adults undergoing lumbar puncture ...); weak
-#: evidence such as fever (LR 1.5) is no reason to think the patient belongs to it.
+#: A condition enters a specialist's differential only when the case's findings together favour it by at least
+#: this factor (the product of their likelihood ratios, i.e. post-test odds / pre-test odds) and, when the
+#: condition names presenting findings, one of them is present. Priors describe a presenting population (women
+#: with urinary symptoms, adults undergoing lumbar puncture ...); a lone weak finding such as fever (LR 1.5)
+#: is no reason to think the patient belongs to it, while several concordant ones can be.
 ENTRY_LR = 2.0
 
 
@@ -121,9 +123,9 @@ class _Update:
 
     @property
     def enters(self) -> bool:
-        """Whether the patient is in the condition's presenting population and a finding supports it with
-        LR >= ENTRY_LR: the two conditions under which its prior and LRs apply to this case."""
-        return self.in_population and any(x["lr"] >= ENTRY_LR for x in self.contributions)
+        """Whether the patient is in the condition's presenting population and the findings together favour it
+        by at least ENTRY_LR: the two conditions under which its prior and LRs apply to this case."""
+        return self.in_population and math.prod(self.lrs) >= ENTRY_LR
 
 
 def bayes_update(condition: Condition, status: dict[str, FindingStatus]) -> _Update:
@@ -188,8 +190,8 @@ class RulesSpecialist:
         imaging = self._image(specialty, case, ledger, writer, config, issues)
         work = Ledger(entries={**ledger.entries, **writer.items})
         status = finding_status(work)
-        # A condition no finding speaks for with LR >= ENTRY_LR is not a candidate for this case: its pre-test
-        # probability describes another presenting population. Candidates rank first.
+        # A condition outside its presenting population, or which the findings do not favour by ENTRY_LR, is not
+        # a candidate for this case: its pre-test probability describes other patients. Candidates rank first.
         updates = sorted((bayes_update(c, status) for c in kb.conditions_for(specialty)),
                          key=lambda u: (not u.enters, -u.probability, u.condition.id))
         items: list[DifferentialItem] = []
@@ -214,7 +216,7 @@ class RulesSpecialist:
             summary += f", supported by {why}." if why else "."
         else:
             summary = (f"{spec.name}: no {spec.name.lower()} condition is a candidate in this case (a presenting "
-                       f"finding and a finding with a likelihood ratio of {ENTRY_LR:g} or more); {top.name} is "
+                       f"finding and findings that together favour it by a likelihood ratio of {ENTRY_LR:g} or more); {top.name} is "
                        f"listed for completeness [{top.supporting[0]}].")
         if len(items) > 1:
             second = items[1]
@@ -406,6 +408,19 @@ class RulesAttending:
 
         cond = kb.conditions.get(primary.condition)
         bayes_id = primary.supporting[0] if primary.supporting else None
+        if not backed:
+            say(f"No condition of the knowledge base is supported by this case: none has a presenting finding "
+                f"with findings that together favour it by a likelihood ratio of {ENTRY_LR:g} or more. "
+                f"{primary.name} ({_pct(primary.probability)}) is shown as the nearest on pre-test probability, "
+                "not as a diagnosis.", [bayes_id])
+            diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale,
+                                  consulted=[kb.specialties[op.specialty].name if op.specialty in kb.specialties
+                                             else op.specialty for op in opinions],
+                                  next_steps=[f"Clinical assessment: the knowledge base's {len(kb.conditions)} "
+                                              "acute conditions do not cover this presentation"],
+                                  supported=False)
+            diagnosis, repair_issues = verify_and_repair(diagnosis, ledger, case)
+            return diagnosis, AgentOutput(issues=issues + repair_issues)
         if cond is not None:
             say(f"{primary.name} is the leading diagnosis: post-test probability {_pct(primary.probability)} "
                 f"from a pre-test {_pct(cond.prior)} ({cond.prior_context}).", [bayes_id])

@@ -31,6 +31,9 @@ def primary_name(item: EvalItem, result: WardResult) -> tuple[Any, dict[str, Any
     d = result.diagnosis
     if d is None:
         return None, {"differential": []}
+    if not d.supported:
+        return None, {"differential": [], "abstained": True,
+                      "reason": "no condition of the knowledge base is supported by the case"}
     return d.primary.name, {"differential": [{"condition": x.condition, "name": x.name,
                                               "probability": round(x.probability, 4)} for x in d.differential],
                             "verified": result.verified}

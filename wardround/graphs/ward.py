@@ -174,6 +174,7 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
     next_steps = list(cond.next_steps) if cond else []
     next_steps += [s for s in diagnosis.next_steps if s not in next_steps]
     updated = diagnosis.model_copy(update={"primary": chosen, "differential": [chosen, *rest], "review": record,
+                                           "supported": True,
                                            "rationale": [note, *earlier], "next_steps": next_steps})
     ledger = _ledger(state)
     ledger.extend(new_evidence)
