@@ -65,7 +65,7 @@ def load_medqa(path: str | Path, limit: int | None = None) -> list[EvalItem]:
 def choose_option(options: dict[str, str], result: WardResult) -> tuple[str | None, dict[str, Any]]:
     """The option best matching the ward's differential (see module docstring), or ``None`` to abstain."""
     d = result.diagnosis
-    differential = list(d.differential) if d else []
+    differential = list(d.differential) if d and d.supported else []  # an unsupported round answers nothing
     scores: dict[str, float] = {}
     matched: dict[str, str] = {}
     for letter, text in options.items():
