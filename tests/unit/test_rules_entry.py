@@ -7,7 +7,7 @@ from pathlib import Path
 
 import wardround
 from wardround.agents.intake import FindingStatus
-from wardround.agents.rules import ENTRY_LR, bayes_update
+from wardround.agents.rules import ENTRY_LR, ENTRY_PROBABILITY, bayes_update
 from wardround.case import Case
 from wardround.knowledge import load_knowledge
 
@@ -71,3 +71,11 @@ def test_a_case_outside_the_knowledge_base_gets_no_supported_diagnosis() -> None
     assert answer is None and extra["abstained"] is True
     supported = wardround.run(Case.from_file(EXAMPLES / "chest_pain.json"))
     assert supported.diagnosis.supported and primary_name(None, supported)[0] == "Acute coronary syndrome"  # type: ignore[arg-type]
+
+
+def test_a_condition_more_likely_than_not_in_its_population_enters_on_its_prior() -> None:
+    stone = load_knowledge().conditions["nephrolithiasis"]
+    assert stone.prior >= ENTRY_PROBABILITY and "flank_pain" in stone.presenting
+    assert "flank_pain" not in stone.findings  # the presenting finding is already counted by the prior
+    assert bayes_update(stone, _present("flank_pain")).enters
+    assert not bayes_update(stone, _present("vomiting", "male_sex")).enters  # no flank pain: another population

@@ -109,6 +109,9 @@ class RulesTriage:
 #: with urinary symptoms, adults undergoing lumbar puncture ...); a lone weak finding such as fever (LR 1.5)
 #: is no reason to think the patient belongs to it, while several concordant ones can be.
 ENTRY_LR = 2.0
+#: ... or, inside its presenting population, the condition is more likely than not (a ureteral stone in a patient
+#: with flank pain: 63 % before any further finding).
+ENTRY_PROBABILITY = 0.5
 
 
 @dataclass
@@ -123,9 +126,9 @@ class _Update:
 
     @property
     def enters(self) -> bool:
-        """Whether the patient is in the condition's presenting population and the findings together favour it
-        by at least ENTRY_LR: the two conditions under which its prior and LRs apply to this case."""
-        return self.in_population and math.prod(self.lrs) >= ENTRY_LR
+        """Whether the patient is in the condition's presenting population and either the findings together
+        favour it by at least ENTRY_LR or it is more likely than not (ENTRY_PROBABILITY)."""
+        return self.in_population and (math.prod(self.lrs) >= ENTRY_LR or self.probability >= ENTRY_PROBABILITY)
 
 
 def bayes_update(condition: Condition, status: dict[str, FindingStatus]) -> _Update:
