@@ -402,6 +402,8 @@ class RulesAttending:
             issues.append("no finding in the case supports any condition in the knowledge base; the differential "
                           "rests on pre-test probabilities alone")
         differential = (backed or ranked)[: config.differential_size]
+        consulted = [kb.specialties[op.specialty].name if op.specialty in kb.specialties else op.specialty
+                     for op in opinions]
         primary = differential[0]
         rationale: list[RationaleSentence] = []
 
@@ -417,9 +419,7 @@ class RulesAttending:
                 f"{primary.name} ({_pct(primary.probability)}) is shown as the nearest on pre-test probability, "
                 "not as a diagnosis.", [bayes_id])
             diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale,
-                                  consulted=[kb.specialties[op.specialty].name if op.specialty in kb.specialties
-                                             else op.specialty for op in opinions],
-                                  next_steps=[f"Clinical assessment: the knowledge base's {len(kb.conditions)} "
+                                  consulted=consulted, next_steps=[f"Clinical assessment: the knowledge base's {len(kb.conditions)} "
                                               "acute conditions do not cover this presentation"],
                                   supported=False)
             diagnosis, repair_issues = verify_and_repair(diagnosis, ledger, case)
@@ -481,8 +481,6 @@ class RulesAttending:
             alt = kb.conditions.get(differential[1].condition)
             if alt and alt.next_steps:
                 next_steps.append(f"To exclude {alt.name}: {alt.next_steps[0]}")
-        consulted = [kb.specialties[op.specialty].name if op.specialty in kb.specialties else op.specialty
-                     for op in opinions]
         diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale, dissent=dissent,
                               consulted=consulted, next_steps=next_steps)
         diagnosis, repair_issues = verify_and_repair(diagnosis, ledger, case)

@@ -18,7 +18,7 @@ from wardround.config import ward_config
 from wardround.errors import CaseError, WardroundError
 from wardround.evidence import Evidence, EvidenceWriter, Ledger
 from wardround.graphs.state import SpecialistInput, WardState
-from wardround.knowledge import load_knowledge, normalize_name
+from wardround.knowledge import KnowledgeBase, load_knowledge, normalize_name
 from wardround.report import Diagnosis, DifferentialItem, ReviewRecord, Usage
 
 log = logging.getLogger(__name__)
@@ -134,19 +134,18 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
         record = ReviewRecord(reviewer=reviewer, action="approve", primary=diagnosis.primary.name, comment=comment)
         return {"diagnosis": diagnosis.model_copy(update={"review": record}), "review": record}
     target = str(answer.get("primary", ""))
-    knowledge = ward_config(config).knowledge
+    kb = load_knowledge(ward_config(config).knowledge)
     writer = EvidenceWriter(REVIEW_PREFIX, f"human_review:{reviewer}", (state.get("ledger") or {}).keys())
     new_evidence: list[Evidence] = []
-    chosen = _find_item(diagnosis, target, knowledge)
+    chosen = _find_item(diagnosis, target, kb)
     if chosen is None:
         # A condition the round did not list: record its post-test probability from the case's findings so the
         # override rests on checkable evidence, as every differential item does.
-        cond = load_knowledge(knowledge).find_condition(target)
+        cond = kb.find_condition(target)
         if cond is None:
             return {"issues": [f"review: override target {target!r} is neither on the differential "
                                f"({', '.join(x.name for x in diagnosis.differential)}) nor a condition of the "
                                "knowledge base; diagnosis left unchanged"]}
-        kb = load_knowledge(knowledge)
         ev, chosen = record_update(bayes_update(cond, finding_status(_ledger(state))), kb, writer, cond.specialty)
         new_evidence.append(ev)
     evidence_id = None
@@ -170,7 +169,7 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
                                                             f"{diagnosis.primary.name} was the ward round's "
                                                             "leading diagnosis")})
                for s in diagnosis.rationale]
-    cond = load_knowledge(ward_config(config).knowledge).conditions.get(chosen.condition)
+    cond = kb.conditions.get(chosen.condition)
     next_steps = list(cond.next_steps) if cond else []
     next_steps += [s for s in diagnosis.next_steps if s not in next_steps]
     updated = diagnosis.model_copy(update={"primary": chosen, "differential": [chosen, *rest], "review": record,
@@ -184,12 +183,12 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
     return {"diagnosis": updated, "review": record, "ledger": {e.id: e for e in new_evidence}}
 
 
-def _find_item(diagnosis: Diagnosis, target: str, knowledge: str | None = None) -> DifferentialItem | None:
+def _find_item(diagnosis: Diagnosis, target: str, kb: KnowledgeBase) -> DifferentialItem | None:
     key = normalize_name(target)
     for item in diagnosis.differential:
         if key in (normalize_name(item.condition), normalize_name(item.name)):
             return item
-    cond = load_knowledge(knowledge).find_condition(target)
+    cond = kb.find_condition(target)
     if cond is not None:
         for item in diagnosis.differential:
             if item.condition == cond.id:
