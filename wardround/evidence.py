@@ -79,6 +79,7 @@ _VERIFIER_MODULES: dict[str, str] = {
     "calculator": "wardround.tools.calculators",
     "segmentation": "wardround.tools.segmentation",
     "bayes": "wardround.knowledge.bayes",
+    "posterior": "wardround.reasoning.engine",
 }
 
 

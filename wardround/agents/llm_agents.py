@@ -31,6 +31,8 @@ from wardround.errors import CaseError, ConfigError, WardroundError
 from wardround.evidence import CITATION_RE, Evidence, EvidenceWriter, Ledger, cited_ids
 from wardround.knowledge import KnowledgeBase, normalize_name
 from wardround.llm import ChatClient, Meter, ModelOutputError, emit, sum_usage
+from wardround.reasoning import attending
+from wardround.reasoning.verify import verify_and_repair
 from wardround.report import (
     Diagnosis,
     DifferentialItem,
@@ -542,8 +544,6 @@ class LLMAttending:
 
     def _decide(self, run: _Run, case: Case, ledger: Ledger, opinions: list[Opinion],
                 config: WardConfig) -> tuple[Diagnosis, AgentOutput]:
-        from wardround.agents.rules import verify_and_repair
-
         kb = self.kb
 
         def ids_of(a: prompts.DiagnosisAnswer) -> list[str]:
@@ -583,10 +583,28 @@ class LLMAttending:
                                    their_probability=theirs.probability, resolution=resolution))
         cond = kb.conditions.get(primary.condition)
         next_steps = [s for s in answer.next_steps if s.strip()] or (list(cond.next_steps) if cond else [])
-        consulted = [kb.specialties[op.specialty].name if op.specialty in kb.specialties else op.specialty
-                     for op in opinions]
+        # The reasoning core checks the model's differential against the case's findings: what each knowledge-base
+        # item explains and leaves unexplained, and whether the model's primary covers the case. A primary outside
+        # the knowledge base is judged by its citations alone (the verifier checks the citations, not the name).
+        differential, ranking = attending.annotate(kb, ledger, config, differential)
+        primary = differential[0]
+        assessed = ranking.get(primary.condition)
+        verdict = attending.coverage_verdict(ranking, kb, [primary.condition]) if assessed is not None else None
+        if verdict is not None and verdict.primary is not None and verdict.primary.condition.id == primary.condition:
+            supported, coverage, unexplained = verdict.supported, verdict.coverage, verdict.unexplained
+            refer_to = verdict.refer_to
+            if not supported:
+                run.issues.append(f"the model's primary {primary.name} does not cover the case: {verdict.reason}")
+        elif assessed is not None:  # a knowledge-base condition outside its presenting population or unfavoured
+            supported, coverage, unexplained, refer_to = False, "outside", assessed.unexplained, []
+            run.issues.append(f"the model's primary {primary.name} is not a candidate on the case's findings")
+        else:
+            supported, coverage, unexplained, refer_to = bool(primary.supporting), "outside", [], []
         diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale, dissent=dissent,
-                              consulted=consulted, next_steps=next_steps)
+                              consulted=attending.consulted_names(kb, (op.specialty for op in opinions)),
+                              next_steps=next_steps, supported=supported, coverage=coverage,
+                              unexplained=unexplained, none_probability=round(ranking.none_share, 4),
+                              refer_to=refer_to)
         diagnosis, issues = verify_and_repair(diagnosis, ledger, case)
         run.issues.extend(issues)
         removed = sorted(bad | set(diagnosis.verification.removed))

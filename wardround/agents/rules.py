@@ -7,42 +7,24 @@ their references) and from the case's own evidence, and every claim cites the ev
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wardround.agents.base import AgentOutput
-from wardround.agents.intake import FindingStatus, finding_status
 from wardround.case import Case, ImagingStudy
 from wardround.config import WardConfig
 from wardround.errors import CaseError
 from wardround.evidence import Evidence, EvidenceWriter, Ledger
-from wardround.knowledge import Condition, KnowledgeBase, load_knowledge
-from wardround.knowledge.bayes import post_test_probability
-from wardround.report import (
-    Diagnosis,
-    DifferentialItem,
-    Dissent,
-    Opinion,
-    RationaleSentence,
-    TriageDecision,
-    Verification,
-)
+from wardround.knowledge import KnowledgeBase, load_knowledge
+from wardround.reasoning import attending
+from wardround.reasoning.findings import finding_status
+from wardround.reasoning.hypotheses import ENTRY_LR, Assessment, hypothesis_space, rank
+from wardround.reasoning.records import cite, pct, record_assessment, record_posterior
+from wardround.report import Diagnosis, Opinion, TriageDecision
 
 log = logging.getLogger(__name__)
-
-ATTENDING_PREFIX = "AT"
-
-
-def _pct(p: float) -> str:
-    return f"{100 * p:.0f}%" if p >= 0.01 else "<1%"
-
-
-def _cite(ids: list[str]) -> str:
-    return "".join(f"[{i}]" for i in ids)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -103,80 +85,12 @@ class RulesTriage:
 # Specialist
 
 
-#: A condition enters a specialist's differential only when the case's findings together favour it by at least
-#: this factor (the product of their likelihood ratios, i.e. post-test odds / pre-test odds) and, when the
-#: condition names presenting findings, one of them is present. Priors describe a presenting population (women
-#: with urinary symptoms, adults undergoing lumbar puncture ...); a lone weak finding such as fever (LR 1.5)
-#: is no reason to think the patient belongs to it, while several concordant ones can be.
-ENTRY_LR = 2.0
-#: ... or, inside its presenting population, the condition is more likely than not (a ureteral stone in a patient
-#: with flank pain: 63 % before any further finding).
-ENTRY_PROBABILITY = 0.5
-
-
-@dataclass
-class _Update:
-    condition: Condition
-    probability: float
-    lrs: list[float]
-    contributions: list[dict]
-    supporting: list[str]
-    opposing: list[str]
-    in_population: bool = True
-
-    @property
-    def enters(self) -> bool:
-        """Whether the patient is in the condition's presenting population and either the findings together
-        favour it by at least ENTRY_LR or it is more likely than not (ENTRY_PROBABILITY)."""
-        return self.in_population and (math.prod(self.lrs) >= ENTRY_LR or self.probability >= ENTRY_PROBABILITY)
-
-
-def bayes_update(condition: Condition, status: dict[str, FindingStatus]) -> _Update:
-    """Post-test probability of ``condition`` from the observed findings (LR+ if present, LR- if absent)."""
-    lrs: list[float] = []
-    contributions: list[dict] = []
-    supporting: list[str] = []
-    opposing: list[str] = []
-    for fid, lr_info in condition.findings.items():
-        st = status.get(fid)
-        if st is None:
-            continue
-        lr = lr_info.lr_pos if st.present else lr_info.lr_neg
-        if lr is None or lr == 1.0:
-            continue
-        lrs.append(lr)
-        contributions.append({"finding": fid, "present": st.present, "lr": lr, "evidence": st.ids[:3],
-                              "reference": lr_info.reference})
-        (supporting if lr > 1.0 else opposing).extend(st.ids[:3])
-    p = post_test_probability(condition.prior, lrs)
-    in_population = not condition.presenting or any(
-        (st := status.get(fid)) is not None and st.present for fid in condition.presenting)
-    return _Update(condition, p, lrs, contributions, list(dict.fromkeys(supporting)),
-                   list(dict.fromkeys(opposing)), in_population)
-
-
-def record_update(u: _Update, kb: KnowledgeBase, writer: EvidenceWriter,
-                  specialty: str) -> tuple[Evidence, DifferentialItem]:
-    """Write ``u`` as recomputable ``bayes:`` evidence and return it with the differential item that cites it."""
-    c = u.condition
-    lr_text = ", ".join(f"{kb.findings[x['finding']].name} {'+' if x['present'] else '-'} LR {x['lr']:g}"
-                        for x in u.contributions) or "no informative findings"
-    ev = writer.add(
-        "tool",
-        f"Post-test probability of {c.name}: {_pct(u.probability)} (pre-test {_pct(c.prior)}; {lr_text})",
-        tool=f"bayes:{c.id}",
-        inputs={"prior": c.prior, "lrs": u.lrs, "findings": u.contributions, "candidate": u.enters},
-        value=round(u.probability, 4),
-        derived_from=list(dict.fromkeys(u.supporting + u.opposing)),
-        reference=c.prior_reference,
-    )
-    item = DifferentialItem(condition=c.id, name=c.name, icd10=c.icd10, probability=round(u.probability, 4),
-                            specialty=specialty, supporting=[ev.id, *u.supporting], opposing=u.opposing)
-    return ev, item
-
-
 class RulesSpecialist:
-    """Bayesian update over the specialty's conditions; records each update as recomputable evidence."""
+    """Scores the whole hypothesis space over the case's findings and reports its specialty's conditions.
+
+    Every specialist reasons over the same finding space and the same competing hypotheses
+    (``wardround.reasoning``), so its probabilities are shares of one posterior and compare across specialties.
+    """
 
     name = "rules"
 
@@ -185,45 +99,46 @@ class RulesSpecialist:
 
     def consult(self, specialty: str, case: Case, ledger: Ledger,
                 config: WardConfig) -> tuple[Opinion, AgentOutput]:
-        """Rank the specialty's conditions by post-test probability and cite every contributing finding."""
+        """Rank the specialty's conditions by their share of the posterior and cite every contributing finding."""
         kb = self.kb
-        spec = kb.specialties[specialty]
+        spec = kb.specialties[specialty] if specialty in kb.specialties else None
+        if spec is None:
+            raise CaseError("specialty", f"unknown specialty {specialty!r}", f"use one of: {', '.join(kb.specialties)}")
         writer = EvidenceWriter(spec.prefix, specialty, ledger.entries)
         issues: list[str] = []
         imaging = self._image(specialty, case, ledger, writer, config, issues)
         work = Ledger(entries={**ledger.entries, **writer.items})
-        status = finding_status(work)
-        # A condition outside its presenting population, or which the findings do not favour by ENTRY_LR, is not
-        # a candidate for this case: its pre-test probability describes other patients. Candidates rank first.
-        updates = sorted((bayes_update(c, status) for c in kb.conditions_for(specialty)),
-                         key=lambda u: (not u.enters, -u.probability, u.condition.id))
-        items: list[DifferentialItem] = []
-        supported = [u for u in updates if u.enters]
-        # Only candidates enter the differential; with none, the most probable condition is kept so the
-        # attending sees the specialty's view, and the summary says no finding supports it strongly enough.
-        shown = supported[: config.differential_size] or updates[:1]
-        for u in shown:
-            items.append(record_update(u, kb, writer, specialty)[1])
+        ranking = rank(kb, finding_status(work), hypothesis_space(kb, config.specialties))
+        mine = [a for a in ranking.hypotheses if a.condition.specialty == specialty]
+        supported = [a for a in mine if a.enters]
+        # With no candidate the specialty's nearest condition is kept so the attending sees its view, and the
+        # summary says no finding supports it strongly enough.
+        shown = supported[: config.differential_size] or mine[:1]
+        posterior = record_posterior(ranking, kb, writer, specialty)
+        items = [record_assessment(a, kb, writer, specialty, posterior.id)[1] for a in shown]
+        work = Ledger(entries={**ledger.entries, **writer.items})
         extra = {}
         for img in imaging:
             if img.tool == "segmentation:hemorrhage" and isinstance(img.value, int | float):
                 extra["hematoma_volume"] = (float(img.value), img.id)
-        calculations = self._calculate(shown if supported else [], case, work, writer, config, extra)
-        top = items[0]
-        top_update = updates[0]
-        strongest = sorted((x for x in top_update.contributions if x["lr"] > 1), key=lambda x: -x["lr"])[:3]
-        why = ", ".join(f"{kb.findings[x['finding']].name} (LR+ {x['lr']:g}) {_cite(x['evidence'][:1])}"
+        calculations = self._calculate(supported, case, work, writer, config, extra)
+        top, top_assessment = items[0], shown[0]
+        strongest = sorted((x for x in top_assessment.contributions if x["lr"] > 1), key=lambda x: -x["lr"])[:3]
+        why = ", ".join(f"{kb.findings[x['finding']].name} (LR+ {x['lr']:g}) {cite(x['evidence'][:1])}"
                         for x in strongest)
         if supported:
-            summary = f"{spec.name}: most likely {top.name}, {_pct(top.probability)} [{top.supporting[0]}]"
+            summary = f"{spec.name}: most likely {top.name}, {pct(top.probability)} [{top.supporting[0]}]"
             summary += f", supported by {why}." if why else "."
+            if top.unexplained:
+                summary += " It leaves unexplained: " + ", ".join(
+                    f"{r.name} {cite(r.evidence[:1])}" for r in top.unexplained) + "."
         else:
             summary = (f"{spec.name}: no {spec.name.lower()} condition is a candidate in this case (a presenting "
-                       f"finding and findings that together favour it by a likelihood ratio of {ENTRY_LR:g} or more); {top.name} is "
-                       f"listed for completeness [{top.supporting[0]}].")
+                       f"finding and findings that together favour it by a likelihood ratio of {ENTRY_LR:g} or more); "
+                       f"{top.name} is listed for completeness [{top.supporting[0]}].")
         if len(items) > 1:
             second = items[1]
-            summary += f" Next: {second.name}, {_pct(second.probability)} [{second.supporting[0]}]."
+            summary += f" Next: {second.name}, {pct(second.probability)} [{second.supporting[0]}]."
         if imaging:
             summary += " Imaging: " + "; ".join(f"{ev.statement} [{ev.id}]" for ev in imaging) + "."
         if calculations:
@@ -273,7 +188,7 @@ class RulesSpecialist:
                         derived_from=[ev.id], finding=finding, present=present))
         return out
 
-    def _calculate(self, updates: list[_Update], case: Case, ledger: Ledger, writer: EvidenceWriter,
+    def _calculate(self, updates: list[Assessment], case: Case, ledger: Ledger, writer: EvidenceWriter,
                    config: WardConfig, extra: dict[str, tuple[float, str]] | None = None) -> list[Evidence]:
         """Run the calculators of the leading conditions whose inputs the case fills; cite every input.
 
@@ -313,9 +228,6 @@ class RulesSpecialist:
             out.append(ev)
         return out
 
-
-DISSENT_MIN_PROBABILITY = 0.15
-"""A specialist whose leading condition stays below this post-test probability has no view worth calling dissent."""
 
 MIN_FINDING_VOLUME_ML = 1.0
 """Smallest segmented volume read as a positive imaging finding (smaller specks are treated as noise)."""
@@ -373,7 +285,7 @@ def _with_measurements(cid: str, filled: Any, given: dict[str, tuple[float, str]
 
 
 class RulesAttending:
-    """Pools the specialists' differentials, keeps dissent, writes cited rationale and verifies it."""
+    """Pools the opinions over one posterior, judges coverage, keeps dissent, writes cited rationale, verifies."""
 
     name = "rules"
 
@@ -382,172 +294,8 @@ class RulesAttending:
 
     def decide(self, case: Case, ledger: Ledger, opinions: list[Opinion],
                config: WardConfig) -> tuple[Diagnosis, AgentOutput]:
-        """Pick the primary diagnosis by post-test probability across specialties and explain it with citations."""
-        kb = self.kb
+        """The diagnosis from the reasoning core (``wardround.reasoning.attending.decide``)."""
         if not opinions:
             raise CaseError("opinions", "no specialist gave an opinion", "check the triage configuration")
-        pooled: dict[str, DifferentialItem] = {}
-        votes: dict[str, list[str]] = {}
-        for op in opinions:
-            for item in op.differential:
-                cur = pooled.get(item.condition)
-                if cur is None or item.probability > cur.probability:
-                    pooled[item.condition] = item
-            if op.primary:
-                votes.setdefault(op.primary.condition, []).append(op.specialty)
-        ranked = sorted(pooled.values(), key=lambda x: (not _supported(x, ledger), -x.probability, x.condition))
-        backed = [x for x in ranked if _supported(x, ledger)]
-        issues: list[str] = []
-        if not backed:
-            issues.append("no finding in the case supports any condition in the knowledge base; the differential "
-                          "rests on pre-test probabilities alone")
-        differential = (backed or ranked)[: config.differential_size]
-        consulted = [kb.specialties[op.specialty].name if op.specialty in kb.specialties else op.specialty
-                     for op in opinions]
-        primary = differential[0]
-        rationale: list[RationaleSentence] = []
-
-        def say(text: str, cites: list[str]) -> None:
-            cites = list(dict.fromkeys(c for c in cites if c))
-            rationale.append(RationaleSentence(text=f"{text} {_cite(cites)}".strip(), citations=cites))
-
-        cond = kb.conditions.get(primary.condition)
-        bayes_id = primary.supporting[0] if primary.supporting else None
-        if not backed:
-            say(f"No condition of the knowledge base is supported by this case: none has a presenting finding "
-                f"with findings that together favour it by a likelihood ratio of {ENTRY_LR:g} or more. "
-                f"{primary.name} ({_pct(primary.probability)}) is shown as the nearest on pre-test probability, "
-                "not as a diagnosis.", [bayes_id])
-            diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale,
-                                  consulted=consulted, next_steps=[f"Clinical assessment: the knowledge base's {len(kb.conditions)} "
-                                              "acute conditions do not cover this presentation"],
-                                  supported=False)
-            diagnosis, repair_issues = verify_and_repair(diagnosis, ledger, case)
-            return diagnosis, AgentOutput(issues=issues + repair_issues)
-        if cond is not None:
-            say(f"{primary.name} is the leading diagnosis: post-test probability {_pct(primary.probability)} "
-                f"from a pre-test {_pct(cond.prior)} ({cond.prior_context}).", [bayes_id])
-        else:
-            say(f"{primary.name} is the leading diagnosis ({_pct(primary.probability)}).", [bayes_id])
-        contrib = _contributions(ledger, bayes_id)
-        pro = sorted((x for x in contrib if x["lr"] > 1), key=lambda x: -x["lr"])[:4]
-        con = sorted((x for x in contrib if x["lr"] < 1), key=lambda x: x["lr"])[:3]
-        if pro:
-            say("For it: " + "; ".join(f"{_finding_name(kb, x)} ({_lr_label(x)})" for x in pro) + ".",
-                [i for x in pro for i in x["evidence"][:1]])
-        if con:
-            say("Against it: " + "; ".join(f"{_finding_name(kb, x)} ({_lr_label(x)})" for x in con) + ".",
-                [i for x in con for i in x["evidence"][:1]])
-        calc_ids = [i for op in opinions if any(x.condition == primary.condition for x in op.differential)
-                    for i in op.calculations if i in ledger]
-        if calc_ids:
-            measured = any(ledger[i].kind != "tool" for i in calc_ids)
-            say(("Measured and calculated: " if measured else "Calculated: ")
-                + "; ".join(ledger[i].statement for i in calc_ids) + ".", calc_ids)
-        if len(differential) > 1:
-            second = differential[1]
-            second_bayes = second.supporting[0] if second.supporting else None
-            gap = primary.probability - second.probability
-            verdict = "a close alternative that still needs to be excluded" if gap < 0.15 else "less likely"
-            say(f"{second.name} ({_pct(second.probability)}) is {verdict}.", [second_bayes])
-
-        dissent: list[Dissent] = []
-        majority = max(votes.items(), key=lambda kv: len(kv[1])) if votes else None
-        for op in opinions:
-            if (op.primary is None or op.primary.condition == primary.condition or not _supported(op.primary, ledger)
-                    or op.primary.probability < DISSENT_MIN_PROBABILITY):
-                continue
-            theirs = op.primary
-            if majority and len(majority[1]) > len(opinions) / 2 and theirs.condition == majority[0]:
-                resolution = (f"Majority view overruled: {primary.name} has the higher post-test probability "
-                              f"({_pct(primary.probability)} vs {_pct(theirs.probability)}).")
-            elif theirs.probability >= 0.5:
-                resolution = (f"Not adopted but kept open: {theirs.name} is also likely ({_pct(theirs.probability)}); "
-                              f"{primary.name} is higher ({_pct(primary.probability)}), so both stay on the differential.")
-            else:
-                resolution = (f"Not adopted: {theirs.name} reaches {_pct(theirs.probability)} against "
-                              f"{_pct(primary.probability)} for {primary.name}.")
-            dissent.append(Dissent(specialty=op.specialty, their_primary=theirs.name,
-                                   their_probability=theirs.probability, resolution=resolution))
-        if dissent:
-            say("Dissent considered: " + "; ".join(f"{kb.specialties[d.specialty].name if d.specialty in kb.specialties else d.specialty}"
-                                                   f" favoured {d.their_primary} ({_pct(d.their_probability)})"
-                                                   for d in dissent) + ".",
-                [op.primary.supporting[0] for op in opinions
-                 if op.primary and op.primary.supporting and op.specialty in {d.specialty for d in dissent}])
-
-        next_steps = list(cond.next_steps) if cond else []
-        if len(differential) > 1 and differential[1].probability >= 0.25:
-            alt = kb.conditions.get(differential[1].condition)
-            if alt and alt.next_steps:
-                next_steps.append(f"To exclude {alt.name}: {alt.next_steps[0]}")
-        diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale, dissent=dissent,
-                              consulted=consulted, next_steps=next_steps)
-        diagnosis, repair_issues = verify_and_repair(diagnosis, ledger, case)
-        return diagnosis, AgentOutput(issues=issues + repair_issues)
-
-
-def _supported(item: DifferentialItem, ledger: Ledger) -> bool:
-    """Whether the case backs ``item``: its probability record marks it a candidate (see ``_Update.enters``).
-
-    An item without a probability record (a model's own candidate) needs at least one cited case fact.
-    """
-    cited = [ev for ev in (ledger.get(eid) for eid in item.supporting) if ev is not None]
-    records = [ev for ev in cited if (ev.tool or "").startswith("bayes:")]
-    if records:
-        return any(bool((ev.inputs or {}).get("candidate")) for ev in records)
-    return bool(cited)
-
-
-def _contributions(ledger: Ledger, bayes_id: str | None) -> list[dict]:
-    ev: Evidence | None = ledger.get(bayes_id) if bayes_id else None
-    if ev is None or not ev.inputs:
-        return []
-    return list(ev.inputs.get("findings", []))
-
-
-def _lr_label(contribution: dict) -> str:
-    return f"{'LR+' if contribution.get('present', True) else 'LR-'} {contribution['lr']:g}"
-
-
-def _finding_name(kb: KnowledgeBase, contribution: dict) -> str:
-    f = kb.findings.get(contribution["finding"])
-    name = f.name if f else contribution["finding"]
-    return name if contribution.get("present", True) else f"no {name}"
-
-
-def verify_and_repair(diagnosis: Diagnosis, ledger: Ledger, case: Case) -> tuple[Diagnosis, list[str]]:
-    """Verify every citation of the diagnosis; remove those that fail and flag them as issues.
-
-    The returned diagnosis contains only citations that verified, and records what was removed.
-    """
-    report = ledger.verify(case, diagnosis.cited_ids())
-    if report.ok:
-        diagnosis.verification = Verification(verified=True, checked=report.checked)
-        return diagnosis, []
-    bad = {f.id for f in report.failures}
-    issues = [f"citation [{f.id}] removed from the report: {f.reason}" for f in report.failures]
-
-    def strip_text(text: str) -> str:
-        for b in bad:
-            text = text.replace(f"[{b}]", "")
-        return " ".join(text.split())
-
-    rationale = [RationaleSentence(text=strip_text(s.text), citations=[c for c in s.citations if c not in bad])
-                 for s in diagnosis.rationale]
-
-    def clean(item: DifferentialItem) -> DifferentialItem:
-        return item.model_copy(update={"supporting": [i for i in item.supporting if i not in bad],
-                                       "opposing": [i for i in item.opposing if i not in bad]})
-
-    repaired = diagnosis.model_copy(update={
-        "rationale": rationale,
-        "primary": clean(diagnosis.primary),
-        "differential": [clean(x) for x in diagnosis.differential],
-    })
-    again = ledger.verify(case, repaired.cited_ids())
-    repaired.verification = Verification(verified=again.ok, checked=report.checked, failures=again.failures,
-                                         removed=sorted(bad))
-    for issue in issues:
-        log.warning(issue)
-    return repaired, issues
+        diagnosis, evidence, issues = attending.decide(self.kb, case, ledger, opinions, config)
+        return diagnosis, AgentOutput(evidence=evidence, issues=issues)

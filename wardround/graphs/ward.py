@@ -10,21 +10,18 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send, interrupt
 
-from wardround.agents.intake import finding_status, intake
+from wardround.agents.intake import intake
 from wardround.agents.registry import agents_for
-from wardround.agents.rules import bayes_update, record_update
 from wardround.case import Case
 from wardround.config import ward_config
 from wardround.errors import CaseError, WardroundError
-from wardround.evidence import Evidence, EvidenceWriter, Ledger
+from wardround.evidence import Ledger
 from wardround.graphs.state import SpecialistInput, WardState
-from wardround.knowledge import KnowledgeBase, load_knowledge, normalize_name
-from wardround.report import Diagnosis, DifferentialItem, ReviewRecord, Usage
+from wardround.knowledge import load_knowledge
+from wardround.reasoning.review import apply_review
+from wardround.report import Diagnosis, Usage
 
 log = logging.getLogger(__name__)
-
-REVIEW_PREFIX = "HR"
-
 
 def _as_case(value: Any) -> Case:
     if isinstance(value, Case):
@@ -112,88 +109,27 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
     """Pause for a human reviewer (``interrupt``); resume with ``Command(resume={"action": ...})``.
 
     Resume values: ``{"action": "approve"}`` or ``{"action": "override", "primary": "<condition id or name>",
-    "comment": "..."}``. An override moves the named condition to the top and is recorded and cited; a
-    knowledge-base condition the round did not list gets its post-test probability recorded first.
+    "comment": "..."}``; what they do is ``wardround.reasoning.review.apply_review``.
     """
     diagnosis: Diagnosis = state["diagnosis"]
     answer = interrupt({
         "question": "Approve the primary diagnosis or override it.",
         "primary": diagnosis.primary.name,
+        "supported": diagnosis.supported,
+        "coverage": diagnosis.coverage,
         "differential": [f"{x.name} ({x.probability:.0%})" for x in diagnosis.differential],
         "dissent": [d.model_dump(mode="json") for d in diagnosis.dissent],
     })
-    if isinstance(answer, str):
-        answer = {"action": "approve"} if answer.lower() in ("approve", "ok", "yes") else \
-            {"action": "override", "primary": answer}
-    if not isinstance(answer, dict) or answer.get("action") not in ("approve", "override"):
-        return {"issues": [f"review: ignored an unreadable review answer {answer!r}; expected "
-                           "{'action': 'approve'} or {'action': 'override', 'primary': ...}"]}
-    reviewer = str(answer.get("reviewer", "reviewer"))
-    comment = str(answer.get("comment", ""))
-    if answer["action"] == "approve":
-        record = ReviewRecord(reviewer=reviewer, action="approve", primary=diagnosis.primary.name, comment=comment)
-        return {"diagnosis": diagnosis.model_copy(update={"review": record}), "review": record}
-    target = str(answer.get("primary", ""))
-    kb = load_knowledge(ward_config(config).knowledge)
-    writer = EvidenceWriter(REVIEW_PREFIX, f"human_review:{reviewer}", (state.get("ledger") or {}).keys())
-    new_evidence: list[Evidence] = []
-    chosen = _find_item(diagnosis, target, kb)
-    if chosen is None:
-        # A condition the round did not list: record its post-test probability from the case's findings so the
-        # override rests on checkable evidence, as every differential item does.
-        cond = kb.find_condition(target)
-        if cond is None:
-            return {"issues": [f"review: override target {target!r} is neither on the differential "
-                               f"({', '.join(x.name for x in diagnosis.differential)}) nor a condition of the "
-                               "knowledge base; diagnosis left unchanged"]}
-        ev, chosen = record_update(bayes_update(cond, finding_status(_ledger(state))), kb, writer, cond.specialty)
-        new_evidence.append(ev)
-    evidence_id = None
-    known = {**(state.get("ledger") or {}), **{e.id: e for e in new_evidence}}
-    sources = [i for i in chosen.supporting if i in known]
-    if sources:
-        ev = writer.add("derived", f"Reviewer {reviewer} overrode the primary diagnosis to {chosen.name}"
-                        + (f": {comment}" if comment else ""), derived_from=sources)
-        new_evidence.append(ev)
-        evidence_id = ev.id
-    record = ReviewRecord(reviewer=reviewer, action="override", primary=chosen.name, comment=comment,
-                          evidence_id=evidence_id)
-    rest = [x for x in diagnosis.differential if x.condition != chosen.condition]
-    from wardround.report import RationaleSentence
-
-    note = RationaleSentence(text=f"Primary diagnosis set to {chosen.name} by human review"
-                             + (f" ({comment})" if comment else "") + (f" [{evidence_id}]" if evidence_id else "")
-                             + f"; the ward round had ranked {diagnosis.primary.name} first.",
-                             citations=[evidence_id] if evidence_id else [])
-    earlier = [s.model_copy(update={"text": s.text.replace(f"{diagnosis.primary.name} is the leading diagnosis",
-                                                            f"{diagnosis.primary.name} was the ward round's "
-                                                            "leading diagnosis")})
-               for s in diagnosis.rationale]
-    cond = kb.conditions.get(chosen.condition)
-    next_steps = list(cond.next_steps) if cond else []
-    next_steps += [s for s in diagnosis.next_steps if s not in next_steps]
-    updated = diagnosis.model_copy(update={"primary": chosen, "differential": [chosen, *rest], "review": record,
-                                           "supported": True,
-                                           "rationale": [note, *earlier], "next_steps": next_steps})
-    ledger = _ledger(state)
-    ledger.extend(new_evidence)
-    report = ledger.verify(state["case"], updated.cited_ids())
-    updated.verification = updated.verification.model_copy(update={"verified": report.ok, "checked": report.checked,
-                                                                     "failures": report.failures})
-    return {"diagnosis": updated, "review": record, "ledger": {e.id: e for e in new_evidence}}
-
-
-def _find_item(diagnosis: Diagnosis, target: str, kb: KnowledgeBase) -> DifferentialItem | None:
-    key = normalize_name(target)
-    for item in diagnosis.differential:
-        if key in (normalize_name(item.condition), normalize_name(item.name)):
-            return item
-    cond = kb.find_condition(target)
-    if cond is not None:
-        for item in diagnosis.differential:
-            if item.condition == cond.id:
-                return item
-    return None
+    cfg = ward_config(config)
+    outcome = apply_review(load_knowledge(cfg.knowledge), state["case"], _ledger(state), diagnosis, answer, cfg)
+    update: dict = {"issues": outcome.issues}
+    if outcome.diagnosis is not None:
+        update["diagnosis"] = outcome.diagnosis
+    if outcome.record is not None:
+        update["review"] = outcome.record
+    if outcome.evidence:
+        update["ledger"] = {e.id: e for e in outcome.evidence}
+    return update
 
 
 def _after_attending(state: WardState, config: RunnableConfig) -> str:

@@ -192,6 +192,11 @@ def _load_findings(path: Path, specialties: dict[str, Specialty]) -> dict[str, F
                 raise KnowledgeError(f"{path.name}: {item}: unknown specialty {spec_id!r} in specialties; "
                                      f"use one of: {', '.join(specialties)}")
         out[finding.id] = finding
+    for finding in out.values():
+        for other in finding.accounts_for:
+            if other not in out:
+                raise KnowledgeError(f"{path.name}: {finding.id}: accounts_for names unknown finding {other!r}; "
+                                     "define it in findings.yaml or fix the id")
     return out
 
 
@@ -257,7 +262,7 @@ def _check_condition(cond: Condition, path: Path, item: str, specialties: dict[s
     if cond.specialty not in specialties:
         raise KnowledgeError(f"{path.name}: {item}: unknown specialty {cond.specialty!r}; use one of: "
                              f"{', '.join(specialties)}")
-    for finding_id in [*cond.findings, *cond.presenting]:
+    for finding_id in [*cond.findings, *cond.presenting, *cond.explains]:
         if finding_id not in findings:
             raise KnowledgeError(f"{path.name}: {item}: unknown finding {finding_id!r}; define it in "
                                  "findings.yaml or fix the id")

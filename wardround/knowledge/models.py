@@ -24,6 +24,11 @@ REFERENCE = re.compile(r"^(?:PMID:[1-9][0-9]{0,8}|DOI:10\.[0-9]{4,9}/\S+|unverif
 RESERVED_PREFIXES = frozenset({"E", "AT", "HR"})
 
 Op = Literal[">", ">=", "<", "<="]
+#: What a finding is for the reasoning core: a ``finding`` must be explained by the diagnosis (it counts against a
+#: hypothesis that does not explain it); ``nonspecific`` findings (tachycardia, nausea, malaise) accompany most acute
+#: illness and count neither way when unexplained; ``risk_factor`` (history, exposures, medications),
+#: ``demographic`` and ``normal_result`` (a normal ECG) carry likelihood ratios but need no explanation.
+FindingRole = Literal["finding", "nonspecific", "risk_factor", "demographic", "normal_result"]
 VitalField = Literal["heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "temperature_c", "spo2", "gcs"]
 
 
@@ -168,6 +173,28 @@ class Finding(BaseModel):
     lab: LabRule | None = None
     demographic: DemographicRule | None = None
     history: list[str] = Field(default_factory=list)
+    role: FindingRole | None = Field(None, description="see FindingRole; default: demographic for a demographic "
+                                                       "rule, risk_factor for a history-only finding, else finding")
+    refer: list[str] = Field(default_factory=list, description="who should see a patient in whom this finding "
+                                                               "stays unexplained (specialty names, any service)")
+    accounts_for: list[str] = Field(default_factory=list, description="findings that this known condition explains "
+                                    "by itself when present (a history of atrial fibrillation, an irregular pulse)")
+
+    @property
+    def kind(self) -> FindingRole:
+        """The finding's role, with the default derived from its sources."""
+        if self.role is not None:
+            return self.role
+        if self.demographic is not None:
+            return "demographic"
+        if self.history and not (self.patterns or self.vital or self.lab):
+            return "risk_factor"
+        return "finding"
+
+    @property
+    def salient(self) -> bool:
+        """Whether a diagnosis must explain this finding when it is present (see FindingRole)."""
+        return self.kind == "finding"
 
     @field_validator("patterns", "history")
     @classmethod
@@ -234,9 +261,20 @@ class Condition(BaseModel):
     #: Findings that place a patient in the population ``prior`` describes (chest pain for ACS, haematemesis or
     #: melaena for upper GI bleeding). When given, the condition is a candidate only if one of them is present.
     presenting: list[str] = Field(default_factory=list)
+    #: Findings the condition commonly causes but for which no discriminating likelihood ratio is recorded
+    #: (hypoxaemia in pneumonia). They count as explained by the condition (likelihood ratio 1), so the reasoning
+    #: core does not count them against it; they never raise its probability.
+    explains: list[str] = Field(default_factory=list)
     next_steps: list[str] = Field(default_factory=list)
     calculators: list[str] = Field(default_factory=list)
     references: list[str] = Field(min_length=1)
+
+    def explains_finding(self, finding_id: str) -> bool:
+        """Whether a present ``finding_id`` is accounted for by this condition (LR+ > 1, presenting or listed)."""
+        lr = self.findings.get(finding_id)
+        if lr is not None and lr.lr_pos is not None and lr.lr_pos > 1.0:
+            return True
+        return finding_id in self.presenting or finding_id in self.explains
 
     @field_validator("icd10")
     @classmethod

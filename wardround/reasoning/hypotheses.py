@@ -1,0 +1,236 @@
+"""The shipped knowledge base as a source of competing hypotheses, and the coverage verdict.
+
+Every condition of the hypothesis space is scored over the same findings of the case (``engine``): a present
+finding with a likelihood ratio contributes its LR+, an explicitly absent one its LR-; a present *salient*
+finding (``Finding.salient``) that the condition does not explain contributes ``LEAK_LR``. The shares of all
+conditions and of "none of these" are normalised together, so the numbers compare across specialties.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from wardround.knowledge import Condition, KnowledgeBase
+from wardround.knowledge.bayes import post_test_probability
+from wardround.reasoning import engine
+from wardround.reasoning.findings import FindingStatus
+from wardround.report import Coverage, FindingRef
+
+#: A condition enters a differential only when the case's findings together favour it by at least this factor
+#: (the product of their recorded likelihood ratios) and, when the condition names
+#: presenting findings, one of them is present. Priors describe a presenting population (women with urinary
+#: symptoms, adults undergoing lumbar puncture ...); a lone weak finding such as fever (LR 1.5) is no reason to
+#: think the patient belongs to it, while several concordant ones can be.
+ENTRY_LR = 2.0
+#: ... or, inside its presenting population, the condition is more likely than not (a ureteral stone in a patient
+#: with flank pain: 63 % before any further finding).
+ENTRY_PROBABILITY = 0.5
+
+LEAK_REFERENCE = "DOI:10.1055/s-0038-1634846"
+"""Reference of the unexplained-finding leak recorded beside each leak term (QMR-DT, Shwe et al. 1991)."""
+
+
+@dataclass
+class Assessment:
+    """One condition scored against the case: its terms, what it explains, and its share of the posterior."""
+
+    condition: Condition
+    lrs: list[float]
+    contributions: list[dict]
+    supporting: list[str]
+    opposing: list[str]
+    explains: list[FindingRef]
+    unexplained: list[FindingRef]
+    in_population: bool = True
+    share: float = 0.0
+
+    @property
+    def probability(self) -> float:
+        """Post-test probability of the condition alone in its presenting population (clamped, as recorded)."""
+        return post_test_probability(self.condition.prior, self.lrs)
+
+    @property
+    def score(self) -> float:
+        """Log posterior odds against the reference population (``engine.score``)."""
+        return engine.score(self.condition.prior, self.lrs)
+
+    @property
+    def evidence_lr(self) -> float:
+        """Product of the recorded likelihood ratios of the observed findings (leaks left out: they weigh in the
+        competition, while entry asks whether the condition's own findings favour it)."""
+        return math.prod(x["lr"] for x in self.contributions if not x.get("unexplained"))
+
+    @property
+    def enters(self) -> bool:
+        """Whether the condition is a candidate: in its presenting population, and favoured by the findings
+        (``ENTRY_LR``) or more likely than not there (``ENTRY_PROBABILITY``)."""
+        return self.in_population and (self.evidence_lr >= ENTRY_LR or self.probability >= ENTRY_PROBABILITY)
+
+
+def _ref(kb: KnowledgeBase, finding_id: str, st: FindingStatus) -> FindingRef:
+    f = kb.findings.get(finding_id)
+    return FindingRef(finding=finding_id, name=f.name if f else finding_id, evidence=st.ids[:3])
+
+
+def explains(condition: Condition, finding_id: str) -> bool:
+    """Whether a present finding is accounted for by ``condition``.
+
+    LR+ > 1, a presenting finding, a finding listed in ``explains``, or one whose recorded LR is only for its
+    absence (the condition expects it: missing, it counts against).
+    """
+    if condition.explains_finding(finding_id):
+        return True
+    lr = condition.findings.get(finding_id)
+    return lr is not None and lr.lr_pos is None and lr.lr_neg is not None and lr.lr_neg < 1.0
+
+
+def salient_present(kb: KnowledgeBase, status: dict[str, FindingStatus]) -> list[str]:
+    """Ids of the present findings a diagnosis must explain, in the order the case shows them.
+
+    A finding that a known condition of the patient accounts for (``Finding.accounts_for``: an irregular pulse in
+    known atrial fibrillation) needs no new explanation.
+    """
+    known = {other for fid, st in status.items() if st.present and fid in kb.findings
+             for other in kb.findings[fid].accounts_for}
+    return [fid for fid, st in status.items()
+            if st.present and fid in kb.findings and kb.findings[fid].salient and fid not in known]
+
+
+def assess(condition: Condition, status: dict[str, FindingStatus], kb: KnowledgeBase) -> Assessment:
+    """Score ``condition`` over the case's findings (LR+ if present, LR- if absent, the leak if unexplained)."""
+    lrs: list[float] = []
+    contributions: list[dict] = []
+    supporting: list[str] = []
+    opposing: list[str] = []
+    for fid, lr_info in condition.findings.items():
+        st = status.get(fid)
+        if st is None:
+            continue
+        lr = lr_info.lr_pos if st.present else lr_info.lr_neg
+        if lr is None or lr == 1.0:
+            continue
+        lrs.append(lr)
+        contributions.append({"finding": fid, "present": st.present, "lr": lr, "evidence": st.ids[:3],
+                              "reference": lr_info.reference})
+        (supporting if lr > 1.0 else opposing).extend(st.ids[:3])
+    explained: list[FindingRef] = []
+    unexplained: list[FindingRef] = []
+    for fid in salient_present(kb, status):
+        st = status[fid]
+        if explains(condition, fid):
+            explained.append(_ref(kb, fid, st))
+            continue
+        unexplained.append(_ref(kb, fid, st))
+        if fid not in condition.findings:  # a recorded LR <= 1 already counts it against the condition
+            lrs.append(engine.LEAK_LR)
+            contributions.append({"finding": fid, "present": True, "lr": engine.LEAK_LR, "evidence": st.ids[:3],
+                                  "reference": LEAK_REFERENCE, "unexplained": True})
+            opposing.extend(st.ids[:3])
+    in_population = not condition.presenting or any(
+        (st := status.get(fid)) is not None and st.present for fid in condition.presenting)
+    return Assessment(condition, lrs, contributions, list(dict.fromkeys(supporting)),
+                      list(dict.fromkeys(opposing)), explained, unexplained, in_population)
+
+
+@dataclass
+class Ranking:
+    """Every hypothesis of the space, scored and normalised together with "none of these"."""
+
+    hypotheses: list[Assessment]
+    none_share: float
+    salient: list[FindingRef] = field(default_factory=list)
+
+    @property
+    def candidates(self) -> list[Assessment]:
+        """Hypotheses that enter a differential (``Assessment.enters``), best first."""
+        return [a for a in self.hypotheses if a.enters]
+
+    def get(self, condition_id: str) -> Assessment | None:
+        """The assessment of one condition, or ``None`` when it is not in the space."""
+        return next((a for a in self.hypotheses if a.condition.id == condition_id), None)
+
+    def posterior_inputs(self) -> dict:
+        """What a ``posterior:`` record stores so that every share recomputes (``engine.verify_posterior``)."""
+        return engine.posterior_inputs({a.condition.id: (a.condition.prior, a.lrs)
+                                        for a in self.hypotheses if a.in_population})
+
+
+def hypothesis_space(kb: KnowledgeBase, specialties: Iterable[str] | None = None) -> list[Condition]:
+    """The conditions that compete: those of ``specialties`` (default: the whole knowledge base)."""
+    wanted = list(specialties) if specialties else list(kb.specialties)
+    return [c for c in kb.conditions.values() if c.specialty in wanted]
+
+
+def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterable[Condition] | None = None) -> Ranking:
+    """Score every condition over the case's findings and normalise them with "none of these".
+
+    A condition outside its presenting population takes no share: its prior describes other patients.
+    Order: candidates first, then by share, then by id (deterministic).
+    """
+    pool = list(conditions) if conditions is not None else list(kb.conditions.values())
+    assessed = [assess(c, status, kb) for c in pool]
+    shares = engine.normalise({a.condition.id: a.score for a in assessed if a.in_population},
+                              engine.log_odds(engine.NONE_PRIOR))
+    for a in assessed:
+        a.share = shares.get(a.condition.id, 0.0)
+    assessed.sort(key=lambda a: (not a.enters, -a.share, -a.probability, a.condition.id))
+    salient = [_ref(kb, fid, status[fid]) for fid in salient_present(kb, status)]
+    return Ranking(assessed, shares.get(engine.NONE, 1.0), salient)
+
+
+@dataclass
+class Verdict:
+    """How well the leading hypothesis covers the case (``coverage_verdict``)."""
+
+    coverage: Coverage
+    supported: bool
+    primary: Assessment | None
+    unexplained: list[FindingRef]
+    refer_to: list[str]
+    reason: str
+
+
+def coverage_verdict(ranking: Ranking, kb: KnowledgeBase, among: Iterable[str] | None = None) -> Verdict:
+    """Whether the case is explained by its leading candidate, partly explained, or outside the knowledge base.
+
+    - explained: the leading candidate outweighs "none of these" and explains every salient finding;
+    - partly explained: it outweighs "none of these" and explains more salient findings than it leaves;
+    - outside: no candidate, "none of these" weighs more, or most salient findings stay unexplained.
+    Only ``supported`` verdicts present the leading candidate as a diagnosis.
+
+    Args:
+        among: restrict the leading candidate to these condition ids (the ones the consulted specialists listed).
+    """
+    allowed = set(among) if among is not None else None
+    candidates = [a for a in ranking.candidates if allowed is None or a.condition.id in allowed]
+    top = candidates[0] if candidates else None
+    if top is None:
+        unexplained = list(ranking.salient)
+        reason = "no condition of the knowledge base has a presenting finding with findings that favour it"
+        return Verdict("outside", False, None, unexplained, _refer(kb, unexplained), reason)
+    unexplained = list(top.unexplained)
+    if top.share <= ranking.none_share:
+        reason = (f"none of these ({ranking.none_share:.0%}) outweighs {top.condition.name} ({top.share:.0%})")
+        return Verdict("outside", False, top, unexplained, _refer(kb, unexplained), reason)
+    if len(unexplained) >= max(1, len(top.explains)):
+        reason = f"{top.condition.name} leaves {len(unexplained)} of {len(ranking.salient)} salient findings unexplained"
+        return Verdict("outside", False, top, unexplained, _refer(kb, unexplained), reason)
+    if unexplained:
+        return Verdict("partly_explained", True, top, unexplained, _refer(kb, unexplained),
+                       f"{top.condition.name} leaves {len(unexplained)} salient finding(s) unexplained")
+    return Verdict("explained", True, top, [], [], f"{top.condition.name} explains every salient finding")
+
+
+def _refer(kb: KnowledgeBase, unexplained: list[FindingRef]) -> list[str]:
+    """Who should see the patient: each unexplained finding's ``refer``, else the specialties it points to."""
+    out: list[str] = []
+    for ref in unexplained:
+        f = kb.findings.get(ref.finding)
+        if f is None:
+            continue
+        names = list(f.refer) or [kb.specialties[s].name for s, _ in sorted(f.specialties.items(), key=lambda kv: -kv[1])
+                                  if s in kb.specialties][:1]
+        out.extend(names)
+    return list(dict.fromkeys(out))
