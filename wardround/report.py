@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from wardround.case import Case
 from wardround.evidence import CITATION_RE, CitationCheck, Ledger, VerificationReport, cited_ids
 
+Coverage = Literal["explained", "partly_explained", "outside"]
+"""How well the primary accounts for the case's salient findings (``wardround.reasoning.coverage_verdict``)."""
+
+
+class FindingRef(BaseModel):
+    """A finding of the case, named, with the evidence ids that show it."""
+
+    finding: str = Field(description="knowledge-base finding id")
+    name: str
+    evidence: list[str] = Field(default_factory=list)
+
 
 class DifferentialItem(BaseModel):
-    """One condition in a ranked differential, with the evidence for and against it."""
+    """One condition in a ranked differential, with the evidence for and against it.
+
+    ``probability`` is the condition's share of the posterior over every hypothesis the ward considered, "none of
+    these" included (``wardround.reasoning``), so it means the same in every opinion and report.
+    """
 
     condition: str = Field(description="knowledge-base condition id (or a free name from a model)")
     name: str
@@ -22,6 +37,9 @@ class DifferentialItem(BaseModel):
     specialty: str | None = None
     supporting: list[str] = Field(default_factory=list, description="evidence ids for")
     opposing: list[str] = Field(default_factory=list, description="evidence ids against")
+    explains: list[FindingRef] = Field(default_factory=list, description="salient findings it accounts for")
+    unexplained: list[FindingRef] = Field(default_factory=list,
+                                          description="salient findings of the case it leaves unexplained")
 
 
 class TriageDecision(BaseModel):
@@ -67,6 +85,7 @@ class RationaleSentence(BaseModel):
 
     text: str
     citations: list[str] = Field(default_factory=list)
+    kind: str = Field("", description="what the sentence says (leading, for, against, unexplained, review, ...)")
 
 
 class Dissent(BaseModel):
@@ -111,6 +130,13 @@ class Diagnosis(BaseModel):
     #: False when no condition of the knowledge base is supported by the case: ``primary`` is then only the
     #: nearest condition on pre-test probability, not a diagnosis (evaluations count it as an abstention).
     supported: bool = True
+    coverage: Coverage = "explained"
+    #: Salient findings the primary leaves unexplained (named in the report; ``coverage`` says how many matter).
+    unexplained: list[FindingRef] = Field(default_factory=list)
+    #: Posterior share of "none of these": the case is explained by a condition the ward did not consider.
+    none_probability: float = Field(0.0, ge=0.0, le=1.0)
+    #: Who should see the patient when the findings stay unexplained (``Finding.refer``, then the specialties).
+    refer_to: list[str] = Field(default_factory=list)
 
     def cited_ids(self) -> list[str]:
         """Every evidence id the diagnosis cites (rationale, primary and differential)."""
@@ -121,6 +147,10 @@ class Diagnosis(BaseModel):
         for item in [self.primary, *self.differential]:
             ids.extend(item.supporting)
             ids.extend(item.opposing)
+            for ref in [*item.explains, *item.unexplained]:
+                ids.extend(ref.evidence)
+        for ref in self.unexplained:
+            ids.extend(ref.evidence)
         if self.review and self.review.evidence_id:
             ids.append(self.review.evidence_id)
         return list(dict.fromkeys(ids))
@@ -231,13 +261,29 @@ def _cites(ids: list[str]) -> str:
     return "".join(f"[{i}]" for i in ids)
 
 
+def _refs(refs: list[FindingRef]) -> str:
+    return ", ".join(f"{r.name} {_cites(r.evidence[:1])}".strip() for r in refs) or "-"
+
+
+COVERAGE_TEXT = {
+    "explained": "the primary explains every salient finding",
+    "partly_explained": "the primary explains most salient findings, not all",
+    "outside": "outside the knowledge base: no condition considered explains the salient findings",
+}
+
+
 def render_text(diagnosis: Diagnosis, ledger: Ledger | None = None, issues: list[str] | None = None) -> str:
     """Terminal text: primary, differential, rationale, dissent, next steps, cited evidence, verification."""
     d = diagnosis
     lines = [f"Primary diagnosis: {d.primary.name}" + (f" ({d.primary.icd10})" if d.primary.icd10 else "")
              + f"  p={_pct(d.primary.probability)}" if d.supported else
-             f"Primary diagnosis: none supported by this case (nearest on pre-test probability: {d.primary.name}, "
+             f"Primary diagnosis: none supported by this case (nearest condition considered: {d.primary.name}, "
              f"{_pct(d.primary.probability)})"]
+    lines.append(f"Coverage: {COVERAGE_TEXT[d.coverage]}; none of these {_pct(d.none_probability)}")
+    if d.unexplained:
+        lines.append("Unexplained findings: " + ", ".join(f"{r.name} {_cites(r.evidence[:1])}" for r in d.unexplained))
+    if d.refer_to:
+        lines.append("Should be seen by: " + ", ".join(d.refer_to))
     if d.consulted:
         lines.append("Specialists consulted: " + ", ".join(d.consulted))
     lines.append("")
@@ -245,6 +291,8 @@ def render_text(diagnosis: Diagnosis, ledger: Ledger | None = None, issues: list
     for i, item in enumerate(d.differential, 1):
         lines.append(f"  {i}. {item.name} ({item.icd10 or '-'}) {_pct(item.probability)}"
                      f"  for {_cites(item.supporting) or '-'}  against {_cites(item.opposing) or '-'}")
+        if item.explains or item.unexplained:
+            lines.append(f"     explains: {_refs(item.explains)}; leaves unexplained: {_refs(item.unexplained)}")
     if d.rationale:
         lines.append("")
         lines.append("Rationale:")
@@ -287,12 +335,19 @@ def render_markdown(diagnosis: Diagnosis, ledger: Ledger | None = None, issues: 
     d = diagnosis
     out = [(f"## Diagnosis: {d.primary.name}" + (f" ({d.primary.icd10})" if d.primary.icd10 else "")
             if d.supported else f"## Diagnosis: none supported by this case (nearest: {d.primary.name})"), ""]
+    out += [f"**Coverage:** {COVERAGE_TEXT[d.coverage]}; none of these {_pct(d.none_probability)}", ""]
+    if d.unexplained:
+        out += [f"**Unexplained findings:** {_refs(d.unexplained)}", ""]
+    if d.refer_to:
+        out += [f"**Should be seen by:** {', '.join(d.refer_to)}", ""]
     if d.consulted:
         out += [f"**Specialists consulted:** {', '.join(d.consulted)}", ""]
-    out += ["| # | Condition | ICD-10 | Probability | For | Against |", "|---|---|---|---|---|---|"]
+    out += ["| # | Condition | ICD-10 | Probability | For | Against | Explains | Leaves unexplained |",
+            "|---|---|---|---|---|---|---|---|"]
     for i, item in enumerate(d.differential, 1):
         out.append(f"| {i} | {item.name} | {item.icd10 or ''} | {_pct(item.probability)} | "
-                   f"{_cites(item.supporting)} | {_cites(item.opposing)} |")
+                   f"{_cites(item.supporting)} | {_cites(item.opposing)} | {_refs(item.explains)} | "
+                   f"{_refs(item.unexplained)} |")
     if d.rationale:
         out += ["", "### Rationale", ""] + [f"- {s.text}" for s in d.rationale]
     out += ["", "### Dissent", ""]
@@ -362,7 +417,7 @@ def render_diagnosis_html(d: Diagnosis) -> str:
     status = (f'<span class="ok">all {v.checked} citations of the diagnosis verified</span>' if v.verified
               else f'<span class="bad">verification failed: {html.escape("; ".join(f.id + " " + f.reason for f in v.failures))}</span>')
     title = html.escape(d.primary.name) if d.supported else \
-        f"No supported diagnosis <small>(nearest on pre-test probability: {html.escape(d.primary.name)})</small>"
+        f"No supported diagnosis <small>(nearest condition considered: {html.escape(d.primary.name)})</small>"
     parts = [_CSS, '<div class="wr">', f"<h3>{title} "
              f"<small>({d.primary.icd10 or ''}, {_pct(d.primary.probability)})</small></h3>"]
     if d.consulted:

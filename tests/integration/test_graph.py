@@ -39,7 +39,14 @@ def test_run_api_gives_verified_cited_diagnosis():
     assert cited and all(i in result.ledger for i in cited)
     assert {"cardiology", "pulmonology"} == {op.specialty for op in result.opinions}
     assert result.diagnosis.consulted == ["Cardiology", "Pulmonology"]
-    assert any(d.specialty == "pulmonology" for d in result.diagnosis.dissent)
+    # pulmonology's lung infection leaves the troponin and the chest pain unexplained: too weak to be dissent
+    assert result.diagnosis.differential[1].name == "Lung infection"
+    assert result.diagnosis.differential[1].probability < 0.10 and not result.diagnosis.dissent
+    # without the troponin, cardiology's heart attack keeps a real share and is recorded as dissent
+    mixed = wr.run({**CASE, "labs": [], "note": "70 yo man with crushing chest pain for an hour, a new cough and fevers."},
+                   knowledge=FIXTURE_KB)
+    assert mixed.diagnosis.primary.name == "Lung infection"
+    assert [d.specialty for d in mixed.diagnosis.dissent] == ["cardiology"] and mixed.verify().ok
 
 
 def test_same_case_gives_same_evidence_ids():
@@ -89,7 +96,7 @@ def test_json_round_trip_and_tampering_is_detected():
 
 
 def test_bad_citation_is_removed_and_flagged():
-    from wardround.agents.rules import verify_and_repair
+    from wardround.reasoning import verify_and_repair
     from wardround.report import RationaleSentence
 
     result = wr.run(CASE, knowledge=FIXTURE_KB)

@@ -29,7 +29,7 @@ from wardround.report import Diagnosis, DifferentialItem, Dissent, FindingRef, O
 
 ATTENDING_PREFIX = "AT"
 
-DISSENT_MIN_PROBABILITY = 0.15
+DISSENT_MIN_PROBABILITY = 0.10
 """A specialist whose leading condition holds less than this share of the posterior has no view worth calling
 dissent."""
 
@@ -55,9 +55,11 @@ class _Writer:
 
     sentences: list[RationaleSentence] = field(default_factory=list)
 
-    def say(self, text: str, cites: Iterable[str | None], kind: str = "") -> None:
+    def say(self, text: str, cites: Iterable[str | None], kind: str = "", inline: bool = False) -> None:
+        """Add a sentence; its citations follow it, or sit inside it already when ``inline``."""
         ids = list(dict.fromkeys(c for c in cites if c))
-        self.sentences.append(RationaleSentence(text=f"{text} {cite(ids)}".strip(), citations=ids, kind=kind))
+        body = text if inline else f"{text} {cite(ids)}".strip()
+        self.sentences.append(RationaleSentence(text=body, citations=ids, kind=kind))
 
 
 def leading_sentence(kb: KnowledgeBase, item: DifferentialItem, *, past: bool = False) -> tuple[str, list[str]]:
@@ -103,9 +105,13 @@ def compose_rationale(kb: KnowledgeBase, ledger: Ledger, primary: DifferentialIt
                   primary.supporting[:2], "outside")
         if verdict.unexplained:
             w.say(f"Unexplained by any condition considered: {names}.",
-                  [i for r in verdict.unexplained for i in r.evidence[:1]], "unexplained")
+                  [i for r in verdict.unexplained for i in r.evidence[:1]], "unexplained", inline=True)
         w.say(f"{primary.name} ({pct(primary.probability)}) is shown only as the nearest condition considered, "
               "not as a diagnosis.", primary.supporting[:1], "nearest")
+        if dissent:
+            w.say("Specialists' views: " + "; ".join(
+                f"{kb.specialties[d.specialty].name if d.specialty in kb.specialties else d.specialty} favoured "
+                f"{d.their_primary} ({pct(d.their_probability)})" for d in dissent) + ".", dissent_ids, "dissent")
         return w.sentences
     text, ids = leading_sentence(kb, primary)
     w.say(text, ids, "leading")
@@ -119,11 +125,13 @@ def compose_rationale(kb: KnowledgeBase, ledger: Ledger, primary: DifferentialIt
         w.say("Against it: " + "; ".join(f"{_finding_name(kb, x)} ({_lr_label(x)})" for x in con) + ".",
               [i for x in con for i in x["evidence"][:1]], "against")
     if primary.explains:
-        w.say(f"It explains {finding_list(primary.explains)}.", [], "explains")
+        w.say(f"It explains {finding_list(primary.explains)}.", [i for r in primary.explains for i in r.evidence[:1]],
+              "explains", inline=True)
     if verdict.unexplained:
         others = [x for x in differential[1:] if {r.finding for r in x.explains} & {r.finding for r in verdict.unexplained}]
         tail = f"; {others[0].name} would account for some of them" if others else ""
-        w.say(f"It leaves unexplained: {finding_list(verdict.unexplained)}{tail}.", [], "unexplained")
+        w.say(f"It leaves unexplained: {finding_list(verdict.unexplained)}{tail}.",
+              [i for r in verdict.unexplained for i in r.evidence[:1]], "unexplained", inline=True)
     if calc_ids:
         measured = any(ledger[i].kind != "tool" for i in calc_ids if i in ledger)
         w.say(("Measured and calculated: " if measured else "Calculated: ")
@@ -214,7 +222,7 @@ def decide(kb: KnowledgeBase, case: Case, ledger: Ledger, opinions: list[Opinion
     if outside_top is not None and outside_top.share > primary.probability:
         issues.append(f"{outside_top.condition.name} ({pct(outside_top.share)}) outweighs the consulted "
                       f"specialties' conditions; consider {kb.specialties[outside_top.condition.specialty].name}")
-    dissent, dissent_ids = _dissent(opinions, primary, ranking) if verdict.supported else ([], [])
+    dissent, dissent_ids = _dissent(opinions, primary, ranking)
     calc_ids = [i for op in opinions if any(x.condition == primary.condition for x in op.differential)
                 for i in op.calculations if i in work] if verdict.supported else []
     rationale = compose_rationale(kb, work, primary, items, verdict, calc_ids, dissent, dissent_ids)

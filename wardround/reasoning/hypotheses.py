@@ -196,7 +196,7 @@ def coverage_verdict(ranking: Ranking, kb: KnowledgeBase, among: Iterable[str] |
     """Whether the case is explained by its leading candidate, partly explained, or outside the knowledge base.
 
     - explained: the leading candidate outweighs "none of these" and explains every salient finding;
-    - partly explained: it outweighs "none of these" and explains more salient findings than it leaves;
+    - partly explained: it outweighs "none of these" and explains at least as many salient findings as it leaves;
     - outside: no candidate, "none of these" weighs more, or most salient findings stay unexplained.
     Only ``supported`` verdicts present the leading candidate as a diagnosis.
 
@@ -214,7 +214,7 @@ def coverage_verdict(ranking: Ranking, kb: KnowledgeBase, among: Iterable[str] |
     if top.share <= ranking.none_share:
         reason = (f"none of these ({ranking.none_share:.0%}) outweighs {top.condition.name} ({top.share:.0%})")
         return Verdict("outside", False, top, unexplained, _refer(kb, unexplained), reason)
-    if len(unexplained) >= max(1, len(top.explains)):
+    if len(unexplained) > len(top.explains):
         reason = f"{top.condition.name} leaves {len(unexplained)} of {len(ranking.salient)} salient findings unexplained"
         return Verdict("outside", False, top, unexplained, _refer(kb, unexplained), reason)
     if unexplained:

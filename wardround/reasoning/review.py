@@ -113,7 +113,7 @@ def apply_review(kb: KnowledgeBase, case: Case, ledger: Ledger, diagnosis: Diagn
         "primary": chosen, "differential": [chosen, *rest], "review": record, "supported": True,
         "coverage": "partly_explained" if chosen.unexplained else "explained", "unexplained": chosen.unexplained,
         "rationale": [note, *earlier], "next_steps": next_steps})
-    work = Ledger(entries=known)
+    work = Ledger(entries={**ledger.entries, **writer.items})
     report = work.verify(case, updated.cited_ids())
     updated.verification = updated.verification.model_copy(update={"verified": report.ok, "checked": report.checked,
                                                                    "failures": report.failures})
