@@ -1,5 +1,9 @@
 """The embedded DDXPlus reasoner: a structural Bayes built from the release files, optionally fitted on data.
 
+It is the reasoning core's engine (``wardround.reasoning.engine``) over a second knowledge source: the release
+files fill the same table of present/absent log-likelihood terms that the shipped knowledge base fills, with
+``LEAK`` as the likelihood of an evidence the pathology does not list, and the engine scores and normalises.
+
 Ranking (which pathology): a naive Bayes over evidence presence.
 
 - Structure (no fit): ``P(e present | q) = ALPHA_SYMPTOM`` when ``e`` is listed among ``q``'s symptoms,
@@ -40,6 +44,7 @@ from pydantic import BaseModel, Field
 from wardround.errors import InputError
 from wardround.evals.ddxplus.items import DDXPlusItem, load_ddxplus
 from wardround.evals.ddxplus.release import DDXPlusRelease
+from wardround.reasoning import engine
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +201,7 @@ class DDXPlusReasoner:
 
     def _structural(self, x: np.ndarray, asked: np.ndarray) -> np.ndarray:
         """Structural log-likelihood (patients x pathologies), uniform prior."""
-        return x @ self._struct_l1.T + ((1 - x) * asked) @ self._struct_l0.T
+        return engine.log_scores(0.0, self._struct_l1, self._struct_l0, x, (1 - x) * asked)
 
     def _pair_features(self, x: np.ndarray, struct: np.ndarray) -> np.ndarray:
         """Knowledge-base features of each (patient, pathology) pair, shared by all pathologies."""
@@ -308,9 +313,8 @@ class DDXPlusReasoner:
             return []
         x, asked = self._encode(its)
         l1, l0 = np.log(self.alpha), np.log1p(-self.alpha)
-        score = x @ l1.T + ((1 - x) * asked) @ l0.T + self.log_prior
-        post = np.exp(score - score.max(1, keepdims=True))
-        post /= post.sum(1, keepdims=True)
+        score = engine.log_scores(self.log_prior, l1, l0, x, (1 - x) * asked)
+        post = engine.normalise_rows(score)
         struct = self._structural(x, asked)
         keep = self._keep_scores(its, x, struct)
         out = []
