@@ -6,13 +6,9 @@ The public API. Heavy modules (LangGraph, torch, MONAI) load only when first use
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("wardround")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
+from wardround._version import __version__
 
 _LAZY = {
     "Case": "wardround.case",

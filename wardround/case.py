@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wardround import display
+from wardround.demographics import extract_demographics
 from wardround.errors import CaseError, UnitError
 from wardround.settings import env_int
 from wardround.units import DIMENSIONS, find_analyte
@@ -155,7 +157,8 @@ class ImagingStudy(BaseModel):
 class Case(BaseModel):
     """A clinical case: free-text note plus structured vitals, labs, history and imaging.
 
-    Unknown keys are rejected so that a typo never passes silently.
+    Unknown keys are rejected so that a typo never passes silently. A case carries no gold label: what an
+    evaluation expects lives beside it (``Expected``, read by ``load_case_file``), never where an agent sees it.
     """
 
     model_config = _STRICT
@@ -171,7 +174,6 @@ class Case(BaseModel):
     imaging: list[ImagingStudy] = Field(default_factory=list, max_length=64)
     question: str | None = None
     options: dict[str, str] | None = None
-    expected_diagnosis: str | None = None
 
     @field_validator("note")
     @classmethod
@@ -197,10 +199,17 @@ class Case(BaseModel):
 
     @classmethod
     def from_dict(cls, data: Any, *, base_dir: str | Path | None = None, check_paths: bool = True) -> Case:
-        """Validate a mapping into a ``Case``; errors become one-line ``CaseError``s naming the field."""
+        """Validate a mapping into a ``Case``; errors become one-line ``CaseError``s naming the field.
+
+        The gold-label keys of a case file (``GOLD_KEYS``: ``expected``, legacy ``expected_diagnosis``) are
+        dropped here, at the boundary where an agent-visible case is built, so ``Case.from_dict(json.load(f))``
+        of a case file works and the target never reaches an agent; read them with ``load_case_file``. Any
+        other unknown key is an error.
+        """
         if not isinstance(data, dict):
             raise CaseError("case", f"expected a JSON object at the top level, not {type(data).__name__}",
                             "wrap the case fields in {...}")
+        data = {k: v for k, v in data.items() if k not in GOLD_KEYS}
         try:
             case = cls.model_validate(data)
         except ValidationError as exc:
@@ -211,47 +220,14 @@ class Case(BaseModel):
 
     @classmethod
     def from_file(cls, path: str | Path, *, check_paths: bool = True) -> Case:
-        """Load a case from a ``.json``, ``.yaml``/``.yml`` or ``.txt`` (free-text note) file."""
-        p = Path(path)
-        if not p.is_file():
-            raise CaseError("path", f"case file {str(p)!r} does not exist", "check the path")
-        size = p.stat().st_size
-        if size > MAX_CASE_FILE_BYTES:
-            raise CaseError("path", f"{p.name} is {size / 2**20:.1f} MB, over the {MAX_CASE_FILE_BYTES // 2**20} MB "
-                            "limit of a case file", "give one case per file, with the note of this admission only")
-        try:
-            text = p.read_text(encoding="utf-8-sig")  # a leading byte-order mark (Windows editors) is dropped
-        except UnicodeDecodeError:
-            raise CaseError("path", f"{p.name} is not UTF-8 text", "save the case as UTF-8 JSON or YAML") from None
-        suffix = p.suffix.lower()
-        if suffix == ".txt":
-            return cls.from_text(text, id=p.stem)
-        if suffix in (".yaml", ".yml"):
-            import yaml
+        """Load a case from a ``.json``, ``.yaml``/``.yml`` or ``.txt`` (free-text note) file.
 
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-                raise CaseError("file", f"malformed YAML in {p.name}{where}", "fix the YAML syntax") from None
-            except RecursionError:
-                raise CaseError("file", f"{p.name} nests lists or mappings too deeply to be a case",
-                                "fix the YAML structure") from None
-        else:
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise CaseError("file", f"malformed JSON in {p.name} at line {exc.lineno}, column {exc.colno}: "
-                                f"{exc.msg}", "fix the JSON syntax") from None
-            except RecursionError:
-                raise CaseError("file", f"{p.name} nests arrays or objects too deeply to be a case",
-                                "fix the JSON structure") from None
-            except ValueError as exc:  # e.g. an integer literal longer than Python converts
-                raise CaseError("file", f"unreadable JSON in {p.name}: {' '.join(str(exc).split())[:120]}",
-                                "fix the JSON value") from None
-        if isinstance(data, dict) and "id" not in data:
-            data = {"id": p.stem, **data}
+        A gold-label block in the file is ignored (``load_case_file`` returns it beside the case).
+        """
+        p = Path(path)
+        note, data = _read_case_file(p)
+        if note is not None:
+            return cls.from_text(note, id=p.stem)
         return cls.from_dict(data, base_dir=p.parent, check_paths=check_paths)
 
     @classmethod
@@ -265,8 +241,6 @@ class Case(BaseModel):
                             "WARDROUND_MAX_NOTE_CHARS)")
         data: dict[str, Any] = {"id": id, "note": text, **fields}
         if "age" not in fields or "sex" not in fields:
-            from wardround.extract.demographics import extract_demographics
-
             demo = extract_demographics(text)
             if "age" not in fields and demo.age is not None:
                 data["age"] = demo.age
@@ -318,9 +292,129 @@ class Case(BaseModel):
         return hit
 
     def _repr_html_(self) -> str:  # pragma: no cover - exercised in notebooks
-        from wardround.report import render_case_html
+        return display.to_html(self)  # wardround.render.render_case_html
 
-        return render_case_html(self)
+
+# -- gold labels ----------------------------------------------------------------------------------------------
+
+#: Top-level keys of a case file that hold its gold label: the ``expected`` block, and the legacy
+#: ``expected_diagnosis`` string (read as ``expected.diagnosis``). ``Case.from_dict`` drops them.
+GOLD_KEYS = ("expected", "expected_diagnosis")
+
+Coverage = Literal["explained", "partly_explained", "outside"]
+
+
+class Expected(BaseModel):
+    """What a case file says the ward round should conclude: its gold label, kept apart from the ``Case``."""
+
+    model_config = _STRICT
+
+    diagnosis: str | None = Field(None, description="the condition the primary should be (a knowledge-base name)")
+    supported: bool | None = Field(None, description="whether the ward should present a supported diagnosis")
+    coverage: Coverage | None = Field(None, description="the coverage verdict the report should reach")
+    unexplained: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS,
+                                   description="findings (names or ids) the report must name as unexplained")
+    notes: str = ""
+
+
+class CaseFile(BaseModel):
+    """A loaded case file: the agent-visible ``Case`` and, beside it, the file's gold label (if any)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case: Case
+    expected: Expected | None = None
+
+
+def read_expected(data: Any) -> Expected | None:
+    """The gold label of a case-file mapping (``expected`` block or legacy ``expected_diagnosis``), or ``None``.
+
+    Both keys may be given when they agree on the diagnosis; errors are one-line ``CaseError``s.
+    """
+    if not isinstance(data, dict) or all(data.get(k) is None for k in GOLD_KEYS):
+        return None
+    block = data.get("expected")
+    if block is None:
+        block = {}
+    elif not isinstance(block, dict):
+        raise CaseError("expected", f"expected an object, not {type(block).__name__}",
+                        'write e.g. "expected": {"diagnosis": "Pulmonary embolism", "supported": true}')
+    legacy = data.get("expected_diagnosis")
+    if legacy is not None:
+        if not isinstance(legacy, str):
+            raise CaseError("expected_diagnosis", f"expected text, not {type(legacy).__name__}",
+                            "give the condition name, or move it to expected.diagnosis")
+        given = block.get("diagnosis")
+        if given is not None and (not isinstance(given, str) or given.strip() != legacy.strip()):
+            raise CaseError("expected_diagnosis", "disagrees with expected.diagnosis",
+                            "keep one of them (expected.diagnosis)")
+        block = {**block, "diagnosis": legacy}
+    try:
+        return Expected.model_validate(block)
+    except ValidationError as exc:
+        err = case_error_from_validation(exc)
+        fix = err.fix
+        if exc.errors()[0].get("type") == "extra_forbidden":
+            fix = f"remove it or check its spelling against {', '.join(Expected.model_fields)}"
+        raise CaseError(f"expected.{err.field}", err.problem, fix, err.value) from None
+
+
+def load_case_file(path: str | Path, *, check_paths: bool = True) -> CaseFile:
+    """Load a case file into its ``Case`` and, separately, its gold label (``None`` when it has none).
+
+    The gold label never enters the case: an agent given ``CaseFile.case`` cannot see the target. A ``.txt``
+    note has no gold label.
+    """
+    p = Path(path)
+    note, data = _read_case_file(p)
+    if note is not None:
+        return CaseFile(case=Case.from_text(note, id=p.stem))
+    case = Case.from_dict(data, base_dir=p.parent, check_paths=check_paths)
+    return CaseFile(case=case, expected=read_expected(data))
+
+
+def _read_case_file(p: Path) -> tuple[str | None, Any]:
+    """Read a case file: ``(note, None)`` for a ``.txt`` note, else ``(None, parsed JSON/YAML)`` (``id`` defaulted)."""
+    if not p.is_file():
+        raise CaseError("path", f"case file {str(p)!r} does not exist", "check the path")
+    size = p.stat().st_size
+    if size > MAX_CASE_FILE_BYTES:
+        raise CaseError("path", f"{p.name} is {size / 2**20:.1f} MB, over the {MAX_CASE_FILE_BYTES // 2**20} MB "
+                        "limit of a case file", "give one case per file, with the note of this admission only")
+    try:
+        text = p.read_text(encoding="utf-8-sig")  # a leading byte-order mark (Windows editors) is dropped
+    except UnicodeDecodeError:
+        raise CaseError("path", f"{p.name} is not UTF-8 text", "save the case as UTF-8 JSON or YAML") from None
+    suffix = p.suffix.lower()
+    if suffix == ".txt":
+        return text, None
+    if suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise CaseError("file", f"malformed YAML in {p.name}{where}", "fix the YAML syntax") from None
+        except RecursionError:
+            raise CaseError("file", f"{p.name} nests lists or mappings too deeply to be a case",
+                            "fix the YAML structure") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CaseError("file", f"malformed JSON in {p.name} at line {exc.lineno}, column {exc.colno}: "
+                            f"{exc.msg}", "fix the JSON syntax") from None
+        except RecursionError:
+            raise CaseError("file", f"{p.name} nests arrays or objects too deeply to be a case",
+                            "fix the JSON structure") from None
+        except ValueError as exc:  # e.g. an integer literal longer than Python converts
+            raise CaseError("file", f"unreadable JSON in {p.name}: {' '.join(str(exc).split())[:120]}",
+                            "fix the JSON value") from None
+    if isinstance(data, dict) and "id" not in data:
+        data = {"id": p.stem, **data}
+    return None, data
 
 
 def imaging_roots(base_dir: str | Path | None = None) -> list[Path]:
@@ -360,7 +454,7 @@ _FIX_HINTS = {
 }
 
 #: Free-text fields whose content is never echoed in an error message (it may identify a patient).
-_TEXT_FIELDS = ("note", "chief_complaint", "question", "expected_diagnosis")
+_TEXT_FIELDS = ("note", "chief_complaint", "question")
 
 
 def case_error_from_validation(exc: ValidationError) -> CaseError:

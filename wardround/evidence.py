@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wardround import display
 from wardround.errors import CitationError
 
 if TYPE_CHECKING:
@@ -291,9 +292,7 @@ class Ledger(BaseModel):
         return VerificationReport(ok=not failures, checked=len(wanted), failures=failures)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebooks
-        from wardround.report import render_ledger_html
-
-        return render_ledger_html(self)
+        return display.to_html(self)  # wardround.render.render_ledger_html
 
 
 def merge_ledger(left: Mapping[str, Evidence] | None, right: Mapping[str, Evidence] | None) -> dict[str, Evidence]:

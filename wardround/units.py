@@ -194,32 +194,45 @@ _add(Analyte("creatinine", "mg/dL", {"mg/dL": 1.0, "µmol/L": _mm(_CREAT) / 1000
                                        "mg/L": 0.1},
              aliases=("cr", "creat", "serum creatinine", "scr", "s-cr"), plausible=(0.05, 30.0)))
 _add(Analyte("glucose", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_GLUC), "g/L": 100.0},
-             aliases=("glu", "blood glucose", "serum glucose", "blood sugar"), plausible=(5.0, 3000.0)))
+             aliases=("glu", "blood glucose", "serum glucose", "blood sugar", "plasma glucose", "glycemia",
+                      "glycaemia", "fasting glucose", "fasting plasma glucose", "fasting blood glucose", "fpg",
+                      "fbg", "random glucose", "glucose level", "fasting blood sugar"),
+             plausible=(5.0, 3000.0)))
 _add(Analyte("bun", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_UREA_N)},
-             aliases=("blood urea nitrogen", "urea nitrogen", "urea", "serum urea"), plausible=(0.5, 400.0),
+             aliases=("blood urea nitrogen", "urea nitrogen", "urea", "serum urea", "blood urea"),
+             plausible=(0.5, 400.0),
              extra={"note": "urea in mmol/L equals urea nitrogen in mmol/L (one urea carries two N)"}))
 _add(Analyte("calcium", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_CA), "mEq/L": _mm(_CA) / 2.0},
-             aliases=("ca", "serum calcium", "total calcium"), plausible=(2.0, 25.0)))
+             aliases=("ca", "serum calcium", "total calcium", "ca2+"), plausible=(2.0, 25.0)))
 _add(Analyte("total_cholesterol", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_CHOL)},
-             aliases=("cholesterol", "total cholesterol", "tc", "chol"), plausible=(20.0, 2000.0)))
+             aliases=("cholesterol", "total cholesterol", "tc", "chol", "t-chol", "serum cholesterol"),
+             plausible=(20.0, 2000.0)))
 _add(Analyte("hdl_cholesterol", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_CHOL)},
-             aliases=("hdl", "hdl-c", "hdl cholesterol"), plausible=(2.0, 300.0)))
+             aliases=("hdl", "hdl-c", "hdl cholesterol", "high-density lipoprotein", "high density lipoprotein",
+                      "high-density lipoprotein cholesterol", "high density lipoprotein cholesterol"),
+             plausible=(2.0, 300.0)))
 _add(Analyte("ldl_cholesterol", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_CHOL)},
-             aliases=("ldl", "ldl-c", "ldl cholesterol"), plausible=(2.0, 1500.0)))
+             aliases=("ldl", "ldl-c", "ldl cholesterol", "low-density lipoprotein", "low density lipoprotein",
+                      "low-density lipoprotein cholesterol", "low density lipoprotein cholesterol"),
+             plausible=(2.0, 1500.0)))
 _add(Analyte("triglycerides", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_TG)},
-             aliases=("tg", "triglyceride", "trig"), plausible=(5.0, 20000.0)))
+             aliases=("tg", "triglyceride", "trig", "tgs"), plausible=(5.0, 20000.0)))
 _add(Analyte("albumin", "g/dL", {"g/dL": 1.0, "g/L": 0.1, "mg/dL": 0.001},
-             aliases=("alb", "serum albumin"), plausible=(0.3, 8.0)))
+             aliases=("alb", "serum albumin", "albumin level"), plausible=(0.3, 8.0)))
 _add(Analyte("total_bilirubin", "mg/dL", {"mg/dL": 1.0, "µmol/L": _mm(_BILI) / 1000.0, "mmol/L": _mm(_BILI)},
-             aliases=("bilirubin", "total bilirubin", "tbil", "t. bili", "bili"), plausible=(0.0, 80.0)))
+             aliases=("bilirubin", "total bilirubin", "tbil", "t. bili", "bili", "t-bil", "t.bil", "t-bili",
+                      "serum bilirubin"), plausible=(0.0, 80.0)))
 _add(Analyte("sodium", "mmol/L", {"mmol/L": 1.0, "mEq/L": 1.0},
-             aliases=("na", "na+", "serum sodium"), plausible=(90.0, 200.0)))
+             aliases=("na", "na+", "serum sodium", "serum na", "natremia", "sodium level"),
+             plausible=(90.0, 200.0)))
 _add(Analyte("potassium", "mmol/L", {"mmol/L": 1.0, "mEq/L": 1.0},
-             aliases=("k", "k+", "serum potassium"), plausible=(1.0, 12.0)))
+             aliases=("k", "k+", "serum potassium", "kalemia"), plausible=(1.0, 12.0)))
 _add(Analyte("chloride", "mmol/L", {"mmol/L": 1.0, "mEq/L": 1.0},
-             aliases=("cl", "cl-", "serum chloride"), plausible=(50.0, 160.0)))
+             aliases=("cl", "cl-", "serum chloride", "cl−", "chloride level"), plausible=(50.0, 160.0)))
 _add(Analyte("bicarbonate", "mmol/L", {"mmol/L": 1.0, "mEq/L": 1.0},
-             aliases=("hco3", "hco3-", "bicarb", "tco2", "co2", "total co2", "serum bicarbonate"),
+             aliases=("hco3", "hco3-", "bicarb", "tco2", "co2", "total co2", "serum bicarbonate", "hco3−",
+                      "hco₃", "hco₃−", "hco₃-", "serum co2", "carbon dioxide", "standard bicarbonate",
+                      "actual bicarbonate"),
              plausible=(1.0, 60.0)))
 _add(Analyte("magnesium", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_MG), "mEq/L": _mm(_MG) / 2.0},
              aliases=("mg", "serum magnesium"), plausible=(0.2, 15.0)))
@@ -228,63 +241,103 @@ _add(Analyte("phosphate", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_PHOS)},
 _add(Analyte("lactate", "mmol/L", {"mmol/L": 1.0, "mg/dL": 1.0 / _mm(_LACT)},
              aliases=("lactic acid", "serum lactate"), plausible=(0.1, 40.0)))
 _add(Analyte("hemoglobin", "g/dL", {"g/dL": 1.0, "g/L": 0.1, "mmol/L": 1.6114},
-             aliases=("hb", "hgb", "haemoglobin"), plausible=(1.0, 25.0)))
+             aliases=("hb", "hgb", "haemoglobin", "hemoglobin level"), plausible=(1.0, 25.0)))
 _add(Analyte("hematocrit", "%", {"%": 1.0, "": 100.0, "L/L": 100.0},
-             aliases=("hct", "haematocrit", "pcv"), plausible=(5.0, 80.0)))
+             aliases=("hct", "haematocrit", "pcv", "packed cell volume"), plausible=(5.0, 80.0)))
 _add(Analyte("wbc", "10^9/L", {"10^9/L": 1.0, "10^3/µL": 1.0, "/µL": 1e-3},
-             aliases=("white blood cells", "white blood cell count", "white cell count", "leukocytes", "wcc"),
+             aliases=("white blood cells", "white blood cell count", "white cell count", "leukocytes", "wcc",
+                      "wbc count", "white blood cell", "leukocyte count", "leucocyte count", "leucocytes",
+                      "leukocytosis", "total leukocyte count", "tlc", "white count"),
              plausible=(0.05, 500.0)))
 _add(Analyte("platelets", "10^9/L", {"10^9/L": 1.0, "10^3/µL": 1.0, "/µL": 1e-3},
-             aliases=("plt", "platelet count", "platelet"), plausible=(1.0, 3000.0)))
-_add(Analyte("inr", "", {"": 1.0}, aliases=("international normalized ratio",), plausible=(0.5, 20.0)))
+             aliases=("plt", "platelet count", "platelet", "plts", "thrombocytes"), plausible=(1.0, 3000.0)))
+_add(Analyte("inr", "", {"": 1.0}, aliases=("international normalized ratio", "pt-inr", "pt/inr", "pt inr"),
+             plausible=(0.5, 20.0)))
 _add(Analyte("troponin", "ng/mL", {"ng/mL": 1.0, "µg/L": 1.0, "ng/L": 1e-3, "pg/mL": 1e-3},
              aliases=("troponin i", "troponin t", "tni", "tnt", "hs-troponin", "ctni", "ctnt", "hs-ctnt"),
              plausible=(0.0, 1000.0)))
-_add(Analyte("ast", "U/L", {"U/L": 1.0}, aliases=("aspartate aminotransferase", "sgot"), plausible=(1.0, 50000.0)))
-_add(Analyte("alt", "U/L", {"U/L": 1.0}, aliases=("alanine aminotransferase", "sgpt"), plausible=(1.0, 50000.0)))
+_add(Analyte("ast", "U/L", {"U/L": 1.0}, aliases=("aspartate aminotransferase", "sgot",
+                                                  "aspartate transaminase", "got"), plausible=(1.0, 50000.0)))
+_add(Analyte("alt", "U/L", {"U/L": 1.0}, aliases=("alanine aminotransferase", "sgpt", "alanine transaminase",
+                                                  "gpt"), plausible=(1.0, 50000.0)))
 _add(Analyte("lipase", "U/L", {"U/L": 1.0}, aliases=("serum lipase",), plausible=(1.0, 100000.0)))
 _add(Analyte("amylase", "U/L", {"U/L": 1.0}, aliases=("serum amylase",), plausible=(1.0, 100000.0)))
-_add(Analyte("crp", "mg/L", {"mg/L": 1.0, "mg/dL": 10.0}, aliases=("c-reactive protein",), plausible=(0.0, 1000.0)))
+_add(Analyte("crp", "mg/L", {"mg/L": 1.0, "mg/dL": 10.0}, aliases=("c-reactive protein",),
+             plausible=(0.0, 1000.0)))
 _add(Analyte("procalcitonin", "ng/mL", {"ng/mL": 1.0, "µg/L": 1.0}, aliases=("pct",), plausible=(0.0, 1000.0)))
 _add(Analyte("d_dimer", "ng/mL", {"ng/mL": 1.0, "µg/L": 1.0, "mg/L": 1000.0, "µg/mL": 1000.0},
              aliases=("d-dimer", "ddimer", "d dimer"), plausible=(0.0, 100000.0),
              extra={"note": "units are FEU or DDU as reported; wardround does not convert between them"}))
 _add(Analyte("bnp", "pg/mL", {"pg/mL": 1.0, "ng/L": 1.0}, aliases=("b-type natriuretic peptide", "nt-probnp",
-                                                                 "probnp"), plausible=(0.0, 100000.0)))
+                                                                   "probnp"), plausible=(0.0, 100000.0)))
 _add(Analyte("csf_wbc", "/µL", {"/µL": 1.0, "10^9/L": 1000.0, "10^3/µL": 1000.0},
              aliases=("csf white cells", "csf wbc", "csf leukocytes"), plausible=(0.0, 1e6)))
 _add(Analyte("csf_glucose", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_GLUC)}, aliases=("csf glucose",),
              plausible=(0.0, 1000.0)))
 _add(Analyte("csf_protein", "mg/dL", {"mg/dL": 1.0, "g/L": 100.0}, aliases=("csf protein",),
              plausible=(0.0, 5000.0)))
-_add(Analyte("ph", "", {"": 1.0}, aliases=("arterial ph",), plausible=(6.5, 8.0)))
-_add(Analyte("pao2", "mmHg", {"mmHg": 1.0, "kPa": 7.500617}, aliases=("po2", "partial pressure of oxygen"),
+_add(Analyte("ph", "", {"": 1.0}, aliases=("arterial ph", "blood ph"), plausible=(6.5, 8.0)))
+_add(Analyte("pao2", "mmHg", {"mmHg": 1.0, "kPa": 7.500617}, aliases=("po2", "partial pressure of oxygen",
+                                                                      "pao₂", "arterial oxygen tension",
+                                                                      "arterial partial pressure of oxygen"),
              plausible=(10.0, 700.0)))
-_add(Analyte("paco2", "mmHg", {"mmHg": 1.0, "kPa": 7.500617}, aliases=("pco2",), plausible=(5.0, 200.0)))
+_add(Analyte("paco2", "mmHg", {"mmHg": 1.0, "kPa": 7.500617}, aliases=("pco2", "paco₂",
+                                                                       "partial pressure of carbon dioxide",
+                                                                       "arterial carbon dioxide tension"),
+             plausible=(5.0, 200.0)))
 _add(Analyte("insulin", "µIU/mL", {"µIU/mL": 1.0, "mIU/L": 1.0, "pmol/L": 1 / 6.0},
-             aliases=("fasting insulin", "serum insulin"), plausible=(0.1, 2000.0),
+             aliases=("fasting insulin", "serum insulin", "insulin level"), plausible=(0.1, 2000.0),
              extra={"note": "1 µIU/mL = 6.0 pmol/L (WHO IRP 66/304 convention) [reference unverified]"}))
 _add(Analyte("ammonia", "µmol/L", {"µmol/L": 1.0, "µg/dL": 0.5872}, aliases=("nh3",), plausible=(1.0, 2000.0)))
-_add(Analyte("urine_sodium", "mmol/L", {"mmol/L": 1.0, "mEq/L": 1.0}, aliases=("urine na", "urinary sodium"),
+_add(Analyte("urine_sodium", "mmol/L", {"mmol/L": 1.0, "mEq/L": 1.0}, aliases=("urine na", "urinary sodium",
+                                                                               "una", "urine na+",
+                                                                               "spot urine sodium"),
              plausible=(1.0, 400.0)))
 _add(Analyte("urine_creatinine", "mg/dL", {"mg/dL": 1.0, "µmol/L": _mm(_CREAT) / 1000.0,
                                            "mmol/L": _mm(_CREAT)},
-             aliases=("urine cr", "urinary creatinine"), plausible=(1.0, 1000.0)))
+             aliases=("urine cr", "urinary creatinine", "ucr", "spot urine creatinine"),
+             plausible=(1.0, 1000.0)))
 
-_ALIAS_INDEX: dict[str, str] = {}
-for _a in ANALYTES.values():
-    _ALIAS_INDEX[_a.name] = _a.name
-    _ALIAS_INDEX[_a.name.replace("_", " ")] = _a.name
-    for _alias in _a.aliases:
-        _ALIAS_INDEX[_alias] = _a.name
+#: Names of related tests, derived values and drugs that contain an analyte's name but are NOT that analyte
+#: ("creatinine clearance 40" is not a creatinine, "potassium chloride 20 mEq" is a treatment). They resolve to
+#: no analyte, and a note reader that meets one does not take its number for the analyte.
+NOT_ANALYTES: tuple[str, ...] = (
+    "corrected calcium", "ionized calcium", "ionised calcium", "ica", "direct bilirubin", "conjugated bilirubin",
+    "indirect bilirubin", "unconjugated bilirubin", "hba1c", "glycated hemoglobin", "hemoglobin a1c",
+    "mean corpuscular hemoglobin", "mch", "mchc", "creatinine clearance", "crcl", "egfr", "urine osmolality",
+    "urine potassium", "urine chloride", "urine glucose", "sodium bicarbonate", "potassium chloride",
+    "calcium gluconate", "calcium carbonate", "calcium chloride", "magnesium sulfate", "sodium chloride",
+    "normal saline", "urine albumin", "albumin/creatinine", "albumin-to-creatinine", "base excess", "anion gap",
+    "osmolality", "serum osmolality", "osmolal gap", "glucose tolerance", "insulin glargine", "insulin lispro",
+    "insulin aspart", "regular insulin", "insulin infusion", "insulin drip",
+)
+
+
+def _alias_table() -> dict[str, str | None]:
+    table: dict[str, str | None] = {}
+    for a in ANALYTES.values():
+        table[a.name.replace("_", " ")] = a.name
+        for alias in a.aliases:
+            table[alias.lower()] = a.name
+    for name in NOT_ANALYTES:
+        table.setdefault(name, None)
+    return table
+
+
+ANALYTE_ALIASES: dict[str, str | None] = _alias_table()
+"""The one analyte alias table: lower-case name or alias -> canonical analyte name, ``None`` for a look-alike.
+
+Built from ``ANALYTES`` (each analyte's name and ``aliases``) and ``NOT_ANALYTES``; ``find_analyte``, the note
+reader (``wardround.extract.facts``) and the calculators' input names all read it.
+"""
 
 
 def find_analyte(name: str) -> Analyte | None:
     """Resolve a lab name or alias ("Cr", "serum creatinine", "HCO3-") to its ``Analyte`` or ``None``."""
     key = " ".join(name.strip().lower().replace("_", " ").split())
-    hit = _ALIAS_INDEX.get(key)
+    hit = ANALYTE_ALIASES.get(key)
     if hit is None:
-        hit = _ALIAS_INDEX.get(key.replace("serum ", "").replace("plasma ", "").replace("blood ", ""))
+        hit = ANALYTE_ALIASES.get(key.replace("serum ", "").replace("plasma ", "").replace("blood ", ""))
     return ANALYTES.get(hit) if hit else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from wardround.case import Case
 from wardround.errors import CaseError
@@ -111,3 +112,80 @@ def test_json_round_trip():
     c = Case.from_dict({"id": "r", "age": 40, "note": "n", "labs": [{"name": "glucose", "value": 5.5, "unit": "mmol/L"}],
                         "options": {"A": "x"}, "question": "q"})
     assert Case.model_validate_json(c.model_dump_json()) == c
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Gold labels stay beside the case, never in it
+
+_GOLD_FILES = {
+    "legacy.json": ("json", {"expected_diagnosis": "Pulmonary embolism"}),
+    "block.json": ("json", {"expected": {"diagnosis": "Pulmonary embolism", "supported": True,
+                                         "coverage": "explained", "unexplained": ["fever"], "notes": "n"}}),
+    "both.json": ("json", {"expected_diagnosis": "Pulmonary embolism",
+                           "expected": {"diagnosis": "Pulmonary embolism", "supported": True}}),
+    "block.yaml": ("yaml", {"expected": {"diagnosis": "Pulmonary embolism", "supported": True}}),
+}
+
+
+def _write(tmp_path, name: str, kind: str, gold: dict):
+    import yaml
+
+    data = {"id": "g", "age": 50, "sex": "female", "note": "Pleuritic chest pain after a long flight.", **gold}
+    p = tmp_path / name
+    p.write_text(json.dumps(data) if kind == "json" else yaml.safe_dump(data))
+    return p, data
+
+
+@pytest.mark.parametrize("name", sorted(_GOLD_FILES))
+def test_gold_keys_never_reach_the_case(tmp_path, name):
+    from wardround.case import GOLD_KEYS, CaseFile, Expected, load_case_file
+
+    p, data = _write(tmp_path, name, *_GOLD_FILES[name])
+    for case in (Case.from_file(p), Case.from_dict(data), load_case_file(p).case):
+        assert not any(k in Case.model_fields for k in GOLD_KEYS)
+        assert not hasattr(case, "expected_diagnosis") and not hasattr(case, "expected")
+        dumped = case.model_dump()
+        assert not set(GOLD_KEYS) & set(dumped)
+        assert "Pulmonary embolism" not in case.model_dump_json()
+    loaded = load_case_file(p)
+    assert isinstance(loaded, CaseFile) and isinstance(loaded.expected, Expected)
+    assert loaded.expected.diagnosis == "Pulmonary embolism"
+    assert loaded.expected.supported is (None if name == "legacy.json" else True)
+    if name == "block.json":
+        assert loaded.expected.coverage == "explained"
+        assert loaded.expected.unexplained == ["fever"] and loaded.expected.notes == "n"
+
+
+def test_case_file_without_gold_has_none(tmp_path):
+    from wardround.case import load_case_file
+
+    p, _ = _write(tmp_path, "plain.json", "json", {})
+    assert load_case_file(p).expected is None
+    t = tmp_path / "note.txt"
+    t.write_text("34 year old woman with headache.")
+    loaded = load_case_file(t)
+    assert loaded.expected is None and loaded.case.id == "note"
+
+
+@pytest.mark.parametrize(("gold", "field", "words"), [
+    ({"expected": {"diagnosis": "PE", "coverag": "explained"}}, "expected.coverag", "unknown field"),
+    ({"expected": {"coverage": "mostly"}}, "expected.coverage", "explained"),
+    ({"expected": {"supported": "perhaps"}}, "expected.supported", "bool"),
+    ({"expected": "PE"}, "expected", "object"),
+    ({"expected_diagnosis": "A", "expected": {"diagnosis": "B"}}, "expected_diagnosis", "disagrees"),
+])
+def test_bad_gold_block_is_a_clear_error_of_the_loader_only(tmp_path, gold, field, words):
+    from wardround.case import load_case_file
+
+    p, _ = _write(tmp_path, "bad.json", "json", gold)
+    assert Case.from_file(p).id == "g"  # the agent-visible case does not read the gold keys at all
+    with pytest.raises(CaseError) as info:
+        load_case_file(p)
+    assert info.value.field == field and words in str(info.value), str(info.value)
+
+
+def test_other_unknown_keys_are_still_errors():
+    with pytest.raises(CaseError, match="expected_diagnosiss: unknown field"):
+        Case.from_dict({"note": "x", "expected_diagnosiss": "PE"})
+    with pytest.raises(ValidationError, match="expected_diagnosis"):
+        Case.model_validate({"note": "x", "expected_diagnosis": "PE"})  # only from_dict strips gold keys

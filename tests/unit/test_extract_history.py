@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wardround.extract.demographics import extract_demographics
+from wardround.demographics import extract_demographics
 from wardround.extract.history import concept_status, extract_alcohol, find_concept
 
 

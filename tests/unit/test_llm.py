@@ -11,7 +11,7 @@ import openai
 import pytest
 from langchain_core.messages import AIMessage
 
-from wardround.agents.llm_agents import extract_json, parse_answer, strip_citations
+from wardround.agents.llm_agents import strip_citations
 from wardround.agents.prompts import SpecialistAnswer, TriageAnswer
 from wardround.errors import ConfigError
 from wardround.llm import (
@@ -19,9 +19,11 @@ from wardround.llm import (
     ModelSpec,
     ResponseCache,
     build_chat_model,
+    extract_json,
     get_client,
     is_transient,
     load_prices,
+    parse_answer,
     parse_model_spec,
     parse_text_tool_calls,
     price_for,
@@ -126,9 +128,9 @@ def test_usage_per_agent_sums_across_branches():
 
 
 def test_price_table_is_editable(tmp_path, monkeypatch):
-    import wardround.llm as llm
+    import wardround.llm.usage as usage
 
-    monkeypatch.setattr(llm, "PRICES", dict(llm.PRICES))
+    monkeypatch.setattr(usage, "PRICES", dict(usage.PRICES))  # the table price_for and load_prices use
     assert price_for("gpt-4o-mini-2024-07-18").input == 0.15  # longest prefix
     assert price_for("my-local-model") is None
     path = tmp_path / "prices.yaml"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from wardround.case import Case
 from wardround.evidence import Evidence, EvidenceWriter
-from wardround.extract import extract_demographics, extract_findings, extract_labs, extract_vitals
+from wardround.extract.reader import note_facts
 from wardround.injection import reading_text
 from wardround.knowledge import Finding, KnowledgeBase
 
@@ -50,11 +50,12 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
     w = EvidenceWriter(INTAKE_PREFIX, "intake", existing)
     note = case.note
     # facts are read from the note with instruction/citation look-alikes blanked out (offsets unchanged);
-    # quotes are still taken from the note itself
-    text = reading_text(note)
+    # quotes are still taken from the note itself. The reader is the one shared with every later agent and
+    # calculator of this case, so the note is read once.
+    facts = note_facts(reading_text(note))
 
     # Demographics: structured fields first, else the note.
-    demo = extract_demographics(text) if (case.age is None or case.sex == "unknown") and note else None
+    demo = facts.demographics if (case.age is None or case.sex == "unknown") and note else None
     age_ev: tuple[float, dict] | None = None
     if case.age is not None:
         age_ev = (case.age, {"field": "age"})
@@ -90,7 +91,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
             continue
         seen_vitals.add(name)
         _vital_evidence(w, case, kb, name, float(value), {"field": f"vitals.{name}"})
-    for fact in extract_vitals(text):
+    for fact in facts.vitals:
         if fact.name in seen_vitals:
             continue
         seen_vitals.add(fact.name)
@@ -108,7 +109,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
         seen_labs.add(lab.analyte or lab.name)
         _lab_evidence(w, case, kb, lab.analyte or lab.name, canonical, {"field": f"labs[{i}].value"},
                       shown=(lab.value, lab.unit), recorded=lab.value)
-    for fact in extract_labs(text):
+    for fact in facts.labs:
         if fact.name in seen_labs:
             continue
         seen_labs.add(fact.name)
@@ -126,7 +127,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
     # Findings mentioned in the note, first present and first absent mention of each.
     if note:
         kept: set[tuple[str, bool]] = set()
-        for m in extract_findings(text, kb):
+        for m in facts.findings(kb):
             key = (m.finding, m.present)
             if key in kept:
                 continue

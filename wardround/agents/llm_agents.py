@@ -1,7 +1,7 @@
 """LLM implementations of the three roles, behind the same protocols as the embedded reasoner.
 
 - Every answer is one JSON object validated by a pydantic schema (``agents/prompts.py``); an unusable answer is
-  sent back for repair a bounded number of times (``ModelSpec.max_repairs``).
+  sent back for repair a bounded number of times (``ModelSpec.max_repairs``; ``wardround.llm.structured``).
 - Specialists run a bounded tool-calling loop over the calculators (``find_calculator``, ``calculate`` or a
   calculator id), ``quote_note`` and, when the case has imaging, ``segment``. wardround executes every call
   itself: calculator results become ``tool`` evidence under the specialist's prefix and recompute on
@@ -30,7 +30,18 @@ from wardround.config import WardConfig
 from wardround.errors import CaseError, ConfigError, WardroundError
 from wardround.evidence import CITATION_RE, Evidence, EvidenceWriter, Ledger, cited_ids
 from wardround.knowledge import KnowledgeBase, normalize_name
-from wardround.llm import ChatClient, Meter, ModelOutputError, emit, sum_usage
+from wardround.llm import (
+    ChatClient,
+    Meter,
+    ModelOutputError,
+    ask_back,
+    ask_structured,
+    emit,
+    message_text,
+    parse_answer,
+    sum_usage,
+    validation_problems,
+)
 from wardround.reasoning import attending
 from wardround.reasoning.verify import verify_and_repair
 from wardround.report import (
@@ -50,54 +61,6 @@ T = TypeVar("T", bound=BaseModel)
 
 # ---------------------------------------------------------------------------------------------------------
 # Parsing and citation helpers
-
-
-def message_text(message: Any) -> str:
-    """The text of a chat message (string content, or the text parts of a content list)."""
-    content = getattr(message, "content", message)
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content
-                       if isinstance(p, str) or (isinstance(p, dict) and p.get("type") in (None, "text")))
-    return str(content)
-
-
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
-
-
-def extract_json(text: str) -> Any:
-    """The first JSON object in ``text`` (code fences and surrounding prose tolerated); ``ValueError`` if none."""
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    decoder = json.JSONDecoder()
-    for chunk in candidates:
-        for start in [i for i, ch in enumerate(chunk) if ch == "{"][:20]:
-            try:
-                obj, _ = decoder.raw_decode(chunk[start:])
-            except json.JSONDecodeError:
-                continue
-            if isinstance(obj, dict):
-                return obj
-    shown = " ".join(text.split())[:120]
-    raise ValueError(f"the answer is not a JSON object (it starts {shown!r})" if shown else "the answer was empty")
-
-
-def validation_problems(exc: ValidationError) -> str:
-    """A pydantic error in a few words per field, for the model to act on."""
-    parts = []
-    for err in exc.errors(include_url=False)[:8]:
-        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
-
-
-def parse_answer(text: str, schema: type[T]) -> T:
-    """Validate a model's text answer against ``schema``; ``ValueError`` with a readable reason when it fails."""
-    obj = extract_json(text)
-    try:
-        return schema.model_validate(obj)
-    except ValidationError as exc:
-        raise ValueError(f"the JSON does not match the schema: {validation_problems(exc)}") from None
 
 
 def strip_citations(text: str, bad: set[str]) -> str:
@@ -133,31 +96,13 @@ class _Run:
         return self.client.invoke(self.messages, self.meter, agent=self.agent, tools=tools)
 
     def ask_back(self, answer_text: str, request: str) -> None:
-        """Append the model's answer (as plain text) and a repair request."""
-        from langchain_core.messages import AIMessage, HumanMessage
-
-        self.meter.repairs += 1
-        emit({"event": "repair", "agent": self.agent, "request": request.splitlines()[0][:200]})
-        self.messages.append(AIMessage(content=answer_text))
-        self.messages.append(HumanMessage(content=request))
+        """Append the model's answer (as plain text) and a repair request (``wardround.llm.ask_back``)."""
+        ask_back(self.messages, self.meter, self.agent, answer_text, request)
 
     def ask_structured(self, schema: type[T], check: Callable[[T], list[str]] | None = None) -> T:
         """Call the model until it returns a valid ``schema`` answer, with at most ``max_repairs`` repairs."""
-        repairs = 0
-        while True:
-            message = self.invoke()
-            text = message_text(message)
-            try:
-                answer = parse_answer(text, schema)
-                problems = check(answer) if check else []
-            except ValueError as exc:
-                answer, problems = None, [str(exc)]
-            if not problems:
-                return answer  # type: ignore[return-value]
-            if repairs >= self.max_repairs:
-                raise ModelOutputError(f"no usable answer after {repairs} repair(s): {'; '.join(problems)}")
-            repairs += 1
-            self.ask_back(text, prompts.REPAIR_FORMAT.format(problems="; ".join(problems)))
+        return ask_structured(self.client, self.messages, self.meter, agent=self.agent, schema=schema,
+                              repair_request=prompts.REPAIR_FORMAT, check=check)
 
     def check_citations(self, ledger: Ledger, case: Case, ids: list[str]) -> list[Any]:
         """Citation failures among ``ids`` (unknown ids and evidence that does not re-check)."""

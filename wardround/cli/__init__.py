@@ -16,7 +16,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from wardround import __version__
+        from wardround._version import __version__
 
         typer.echo(f"wardround {__version__}")
         raise typer.Exit()

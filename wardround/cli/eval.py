@@ -100,4 +100,11 @@ def medcalc_command(
     typer.echo(f"wrote {out / 'items.jsonl'} and {out / 'summary.json'}")
 
 
-from wardround.cli import eval_harness as _harness  # noqa: E402,F401  (registers medqa, ddxplus, agentclinic, compare)
+
+# The generic dataset commands are plain functions in eval_harness, registered here (one import direction).
+from wardround.cli import eval_harness as _harness  # noqa: E402
+
+app.command("medqa")(_harness.medqa_command)
+app.command("agentclinic")(_harness.agentclinic_command)
+app.command("ddxplus")(_harness.ddxplus_command)
+app.command("compare")(_harness.compare_command)

@@ -1,5 +1,8 @@
 """`wardround eval medqa|ddxplus|agentclinic|compare`: generic benchmark commands on the evaluation runner.
 
+The commands are plain functions; ``wardround.cli.eval`` registers them on its Typer app (this module never
+imports that one, so the two do not form an import cycle).
+
 Every dataset command writes OUT/manifest.json, OUT/items.jsonl (one record per item, appended as it
 finishes), OUT/summary.json and OUT/summary.md; rerunning into the same OUT resumes. Heavy code is imported
 inside the commands so that ``wardround --help`` stays fast.
@@ -12,8 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
-from wardround.cli.eval import app
 
 # ---------------------------------------------------------------------------------------------------------
 # Options shared by the dataset commands
@@ -113,7 +114,6 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
 # Dataset commands
 
 
-@app.command("medqa")
 def medqa_command(data: Data, out: Out, model: Model = "rules", solver: Solver = "ward", concurrency: Concurrency = 4,
                   limit: Limit = None, timeout: Timeout = 300.0, retries: Retries = 3, backend: Backend = "local",
                   ray_address: RayAddress = None, prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
@@ -132,7 +132,6 @@ def medqa_command(data: Data, out: Out, model: Model = "rules", solver: Solver =
                        overwrite=overwrite, log_text=log_text)
 
 
-@app.command("agentclinic")
 def agentclinic_command(data: Data, out: Out, model: Model = "rules", solver: Solver = "ward",
                         judge: Annotated[str | None, typer.Option(
                             "--judge", help="chat-model spec of an optional LLM judge for answers the name "
@@ -155,7 +154,6 @@ def agentclinic_command(data: Data, out: Out, model: Model = "rules", solver: So
                        overwrite=overwrite, log_text=log_text)
 
 
-@app.command("ddxplus")
 def ddxplus_command(data: Data, out: Out,
                     kb_dir: Annotated[Path | None, typer.Option(
                         "--kb-dir", help="folder of release_conditions.json and release_evidences.json "
@@ -183,7 +181,6 @@ def ddxplus_command(data: Data, out: Out,
                        overwrite=overwrite, log_text=log_text)
 
 
-@app.command("compare")
 def compare_command(
     run_a: Annotated[Path, typer.Argument(help="run folder A (written by wardround eval --out)")],
     run_b: Annotated[Path, typer.Argument(help="run folder B")],

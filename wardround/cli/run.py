@@ -36,11 +36,17 @@ def run_command(
     """Run one case through the ward round and print the cited diagnosis."""
     with handle_errors(debug), contextlib.ExitStack() as stack:
         from wardround.api import as_case, result_from_state
+        from wardround.case import Expected, load_case_file
         from wardround.config import WardConfig
         from wardround.redact import scrubbed_logs
 
         logs = stack.enter_context(scrubbed_logs(enabled=not log_text))
-        c = as_case(Path(case)) if Path(case).suffix else as_case(case)
+        expected: Expected | None = None
+        if Path(case).suffix:  # a case file: its gold label is read beside the case, never into it
+            loaded = load_case_file(Path(case))
+            c, expected = loaded.case, loaded.expected
+        else:
+            c = as_case(case)
         if logs is not None:
             logs.add_source(c.note, c.chief_complaint, c.question)
         if review and db is None:
@@ -63,7 +69,7 @@ def run_command(
                     _print_pending(pending, thread_id or c.id, db, as_json)
                     return
             result = result_from_state(state)
-        _print_result(result, as_json, markdown)
+        _print_result(result, as_json, markdown, expected)
         if not result.verified:
             raise typer.Exit(1)
 
@@ -213,6 +219,17 @@ def _describe(node: str, update: dict) -> str:
     return ""
 
 
+def _expected_text(expected: Any) -> str:
+    """`` - expected: ...`` from a case file's ``Expected`` block, or ``""``."""
+    if expected is None:
+        return ""
+    if expected.diagnosis:
+        return f" - expected: {expected.diagnosis}" + (" (not supported)" if expected.supported is False else "")
+    if expected.supported is False:
+        return " - expected: no supported diagnosis"
+    return ""
+
+
 def _print_pending(snapshot: Any, thread_id: str, db: Path, as_json: bool) -> None:
     payload = [i.value for t in snapshot.tasks for i in t.interrupts]
     if as_json:
@@ -227,7 +244,8 @@ def _print_pending(snapshot: Any, thread_id: str, db: Path, as_json: bool) -> No
                   "(or --override 'Condition name' --comment '...')")
 
 
-def _print_result(result: Any, as_json: bool, markdown: bool) -> None:
+def _print_result(result: Any, as_json: bool, markdown: bool, expected: Any = None) -> None:
+    """Print the result; ``expected`` (the case file's gold label, if any) is shown beside the case id."""
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
@@ -239,8 +257,9 @@ def _print_result(result: Any, as_json: bool, markdown: bool) -> None:
         console.print("[red]no diagnosis[/]")
         return
     style = "green" if result.verified else "red"
-    console.print(f"[bold]Case {result.case.id}[/]"
-                  + (f" - expected: {result.case.expected_diagnosis}" if result.case.expected_diagnosis else ""))
+    from rich.markup import escape
+
+    console.print(f"[bold]Case {escape(result.case.id)}[/]{escape(_expected_text(expected))}", highlight=False)
     if result.triage:
         console.print(f"[dim]{result.triage.rationale}[/]", highlight=False, soft_wrap=True)
     console.print(result.to_text(), highlight=False, markup=False, soft_wrap=True)

@@ -58,7 +58,7 @@ class RunOptions(BaseModel):
 
 def package_version() -> str:
     """The installed wardround version."""
-    from wardround import __version__
+    from wardround._version import __version__
 
     return __version__
 

@@ -128,8 +128,7 @@ class ChatSolver:
     def __call__(self, item: EvalItem) -> Prediction:
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        from wardround.agents.llm_agents import message_text
-        from wardround.llm import Meter
+        from wardround.llm import Meter, message_text
 
         system, user = self.prompt(item)
         meter = Meter()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wardround.errors import UnitError
-from wardround.units import ANALYTES, DIMENSIONS, Analyte, normalize_unit
+from wardround.extract.patterns import phrase_alternation
+from wardround.units import ANALYTE_ALIASES, ANALYTES, DIMENSIONS, Analyte, normalize_unit
 
 
 @dataclass(frozen=True)
@@ -196,73 +197,10 @@ def extract_measurements(text: str) -> list[Fact]:
 
 # ---------------------------------------------------------------------------------------------------------
 # Laboratory values
+#
+# Lab names are read with the one analyte alias table, ``units.ANALYTE_ALIASES`` (a related test that is NOT the
+# analyte maps to None and is matched only so that its number is not taken for the analyte).
 
-# Names clinical notes use beyond the aliases in ``units.ANALYTES`` (None: a related test that is NOT the analyte,
-# matched so that its number is not taken for the analyte, e.g. "creatinine clearance 40" is not a creatinine).
-_EXTRA_ALIASES: dict[str, str | None] = {
-    "na+": "sodium", "serum na": "sodium", "natremia": "sodium", "sodium level": "sodium",
-    "k+": "potassium", "kalemia": "potassium",
-    "cl-": "chloride", "cl−": "chloride", "chloride level": "chloride",
-    "hco3": "bicarbonate", "hco3-": "bicarbonate", "hco3−": "bicarbonate", "hco₃": "bicarbonate",
-    "hco₃−": "bicarbonate", "hco₃-": "bicarbonate", "bicarbonate": "bicarbonate", "total co2": "bicarbonate",
-    "tco2": "bicarbonate", "serum co2": "bicarbonate", "carbon dioxide": "bicarbonate", "bicarb": "bicarbonate",
-    "standard bicarbonate": "bicarbonate", "actual bicarbonate": "bicarbonate",
-    "bun": "bun", "blood urea": "bun", "urea": "bun", "blood urea nitrogen": "bun",
-    "creatinine": "creatinine", "creat": "creatinine", "scr": "creatinine", "serum creatinine": "creatinine",
-    "glucose": "glucose", "blood glucose": "glucose", "plasma glucose": "glucose", "glycemia": "glucose",
-    "glycaemia": "glucose", "fasting glucose": "glucose", "fasting plasma glucose": "glucose",
-    "fasting blood glucose": "glucose", "fpg": "glucose", "fbg": "glucose", "blood sugar": "glucose",
-    "random glucose": "glucose", "serum glucose": "glucose", "glucose level": "glucose", "fasting blood sugar": "glucose",
-    "ca2+": "calcium", "total calcium": "calcium", "corrected calcium": None, "ionized calcium": None,
-    "ionised calcium": None, "ica": None,
-    "direct bilirubin": None, "conjugated bilirubin": None, "indirect bilirubin": None,
-    "unconjugated bilirubin": None, "t-bil": "total_bilirubin", "t.bil": "total_bilirubin",
-    "tbil": "total_bilirubin", "t-bili": "total_bilirubin", "serum bilirubin": "total_bilirubin",
-    "bilirubin": "total_bilirubin", "total bilirubin": "total_bilirubin",
-    "pt-inr": "inr", "pt/inr": "inr", "inr": "inr", "pt inr": "inr",
-    "aspartate transaminase": "ast", "aspartate aminotransferase": "ast", "ast": "ast", "got": "ast",
-    "alanine transaminase": "alt", "alanine aminotransferase": "alt", "alt": "alt", "gpt": "alt",
-    "platelets": "platelets", "platelet count": "platelets", "platelet": "platelets", "plt": "platelets",
-    "plts": "platelets", "thrombocytes": "platelets",
-    "hemoglobin": "hemoglobin", "haemoglobin": "hemoglobin", "hb": "hemoglobin", "hgb": "hemoglobin",
-    "hemoglobin level": "hemoglobin", "hba1c": None, "glycated hemoglobin": None, "hemoglobin a1c": None,
-    "mean corpuscular hemoglobin": None, "mch": None, "mchc": None,
-    "hematocrit": "hematocrit", "haematocrit": "hematocrit", "hct": "hematocrit", "packed cell volume": "hematocrit",
-    "wbc": "wbc", "wbc count": "wbc", "white blood cell count": "wbc", "white blood cells": "wbc",
-    "white blood cell": "wbc", "white cell count": "wbc", "leukocyte count": "wbc", "leucocyte count": "wbc",
-    "leukocytes": "wbc", "leucocytes": "wbc", "leukocytosis": "wbc", "total leukocyte count": "wbc", "tlc": "wbc",
-    "white count": "wbc",
-    "total cholesterol": "total_cholesterol", "cholesterol": "total_cholesterol", "t-chol": "total_cholesterol",
-    "serum cholesterol": "total_cholesterol",
-    "hdl": "hdl_cholesterol", "hdl-c": "hdl_cholesterol", "hdl cholesterol": "hdl_cholesterol",
-    "high-density lipoprotein": "hdl_cholesterol", "high density lipoprotein": "hdl_cholesterol",
-    "high-density lipoprotein cholesterol": "hdl_cholesterol", "high density lipoprotein cholesterol": "hdl_cholesterol",
-    "ldl": "ldl_cholesterol", "ldl-c": "ldl_cholesterol", "ldl cholesterol": "ldl_cholesterol",
-    "low-density lipoprotein": "ldl_cholesterol", "low density lipoprotein": "ldl_cholesterol",
-    "low-density lipoprotein cholesterol": "ldl_cholesterol", "low density lipoprotein cholesterol": "ldl_cholesterol",
-    "triglycerides": "triglycerides", "triglyceride": "triglycerides", "tg": "triglycerides", "tgs": "triglycerides",
-    "ph": "ph", "arterial ph": "ph", "blood ph": "ph",
-    "pao2": "pao2", "po2": "pao2", "pao₂": "pao2", "partial pressure of oxygen": "pao2",
-    "arterial oxygen tension": "pao2", "arterial partial pressure of oxygen": "pao2",
-    "paco2": "paco2", "pco2": "paco2", "paco₂": "paco2", "partial pressure of carbon dioxide": "paco2",
-    "arterial carbon dioxide tension": "paco2",
-    "insulin": "insulin", "fasting insulin": "insulin", "serum insulin": "insulin", "insulin level": "insulin",
-    "urine sodium": "urine_sodium", "urinary sodium": "urine_sodium", "urine na": "urine_sodium",
-    "una": "urine_sodium", "urine na+": "urine_sodium", "spot urine sodium": "urine_sodium",
-    "urine creatinine": "urine_creatinine", "urinary creatinine": "urine_creatinine", "ucr": "urine_creatinine",
-    "urine cr": "urine_creatinine", "spot urine creatinine": "urine_creatinine",
-    "creatinine clearance": None, "crcl": None, "egfr": None, "urine osmolality": None, "urine potassium": None,
-    "urine chloride": None, "urine glucose": None, "csf glucose": "csf_glucose", "csf protein": "csf_protein",
-    "sodium bicarbonate": None, "potassium chloride": None, "calcium gluconate": None, "calcium carbonate": None,
-    "calcium chloride": None, "magnesium sulfate": None, "sodium chloride": None, "normal saline": None,
-    "albumin": "albumin", "serum albumin": "albumin", "albumin level": "albumin",
-    "urine albumin": None, "albumin/creatinine": None, "albumin-to-creatinine": None,
-    "troponin": "troponin", "lactate": "lactate", "lactic acid": "lactate",
-    "magnesium": "magnesium", "phosphorus": "phosphate", "phosphate": "phosphate",
-    "base excess": None, "anion gap": None, "osmolality": None, "serum osmolality": None, "osmolal gap": None,
-    "glucose tolerance": None, "insulin glargine": None, "insulin lispro": None, "insulin aspart": None,
-    "regular insulin": None, "insulin infusion": None, "insulin drip": None,
-}
 # Short aliases that are also ordinary words, drugs or units are only accepted in a "NAME: value" form, with a
 # unit, or written with a capital letter (``Na 134``) -- never "he took k 3 times" or "5 mg".
 _AMBIGUOUS = {"k", "na", "ca", "cl", "mg", "cr", "hb", "tc", "tg", "co2", "glu", "alb", "bili", "plt", "ph", "got",
@@ -300,22 +238,16 @@ _UNIT_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-def _analyte_aliases() -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for a in ANALYTES.values():
-        out[a.name.replace("_", " ")] = a.name
-        for alias in a.aliases:
-            out[alias.lower()] = a.name
-    out.update(_EXTRA_ALIASES)
-    return out
-
-
 @lru_cache(maxsize=1)
-def _name_pattern() -> tuple[re.Pattern[str], dict[str, str | None]]:
-    aliases = _analyte_aliases()
-    alt = "|".join(re.escape(n).replace(r"\ ", r"[\s-]+") for n in sorted(aliases, key=len, reverse=True))
-    rx = re.compile(rf"(?<![\w/])(?:{alt})(?![\w])(?![+\-−](?=\w))", re.I)
-    return rx, aliases
+def _name_pattern() -> tuple[re.Pattern[str], dict[str, str | None], dict[str, str | None]]:
+    """The lab-name regex over ``units.ANALYTE_ALIASES``, the table, and the table by hyphen-free spelling."""
+    aliases = ANALYTE_ALIASES
+    rx = re.compile(rf"(?<![\w/]){phrase_alternation(sorted(aliases, key=len, reverse=True))}(?![\w])"
+                    rf"(?![+\-−](?=\w))", re.I)
+    by_spelling: dict[str, str | None] = {}
+    for k, v in aliases.items():  # first spelling wins, as the linear search it replaces did
+        by_spelling.setdefault(" ".join(k.replace("-", " ").split()), v)
+    return rx, aliases, by_spelling
 
 
 # label -> value: fillers ("level", "of", "was", ":", "(normal ...)" is not allowed before the value)
@@ -408,7 +340,7 @@ def _infer_unit(analyte: Analyte, value: float) -> tuple[str, float] | None:
 
 def extract_labs(text: str) -> list[Fact]:
     """Laboratory values with units ("creatinine of 2.1 mg/dL", "Na 128", "WBC 14.2 x10^9/L")."""
-    rx, aliases = _name_pattern()
+    rx, aliases, by_spelling = _name_pattern()
     names = list(rx.finditer(text))
     facts: list[Fact] = _list_facts(text, names, aliases)
     listed = {f.start for f in facts}
@@ -419,10 +351,7 @@ def extract_labs(text: str) -> list[Fact]:
         key = " ".join(alias_text.lower().replace("-", " ").split())
         analyte_name = aliases.get(alias_text.lower(), aliases.get(key, aliases.get(key.replace(" ", "-"))))
         if analyte_name is None:
-            for k, v in aliases.items():
-                if " ".join(k.replace("-", " ").split()) == key:
-                    analyte_name = v
-                    break
+            analyte_name = by_spelling.get(key)
             if analyte_name is None:
                 continue
         analyte = ANALYTES.get(analyte_name)

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from wardround.extract.context import Context, assertion_context
+from wardround.extract.patterns import phrase_alternation
 
 if TYPE_CHECKING:
     from wardround.knowledge import KnowledgeBase
@@ -34,8 +35,8 @@ def _compile(kb_id: int, phrases: tuple[tuple[str, str], ...]) -> tuple[re.Patte
     index: dict[str, list[str]] = {}
     for phrase, fid in phrases:
         index.setdefault(phrase, []).append(fid)
-    alt = "|".join(re.escape(p).replace(r"\ ", r"[\s-]+") for p in sorted(index, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alt})(?![\w])", re.I), index
+    alt = phrase_alternation(sorted(index, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-]){alt}(?![\w])", re.I), index
 
 
 def _normalise(phrase: str) -> str:

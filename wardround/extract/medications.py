@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wardround.extract.context import Context, assertion_context
+from wardround.extract.patterns import phrase_alternation
 
 # canonical drug -> (class, spellings)
 DRUGS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -128,8 +129,8 @@ def _drug_rx() -> tuple[re.Pattern[str], dict[str, str]]:
     for drug, (_, names) in DRUGS.items():
         for n in names:
             index.setdefault(n.lower(), drug)
-    alt = "|".join(re.escape(n).replace(r"\ ", r"[\s-]+") for n in sorted(index, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alt})(?![\w])", re.I), index
+    alt = phrase_alternation(sorted(index, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-]){alt}(?![\w])", re.I), index
 
 
 def _per_day(m: re.Match[str]) -> float:

@@ -210,11 +210,13 @@ def _sentence(release: DDXPlusRelease, name: str, values: list[str]) -> str:
 
 
 def item_to_case(item: DDXPlusItem, release: DDXPlusRelease) -> Case:
-    """A wardround ``Case`` from a DDXPlus patient, so the ward graph can read DDXPlus rows."""
+    """A wardround ``Case`` from a DDXPlus patient, so the ward graph can read DDXPlus rows.
+
+    The gold pathology stays on the item (``item.pathology``, an ``EvalItem``'s ``gold``): the case carries none.
+    """
     chief = None
     if item.initial_evidence:
         first = release.evidence_of(item.initial_evidence)
         chief = release.evidences[first].question_en or first
     age = item.age if item.age is not None and 0 <= item.age <= 125 else None
-    return Case(id=item.id, age=age, sex=item.sex, chief_complaint=chief, note=render_note(item, release),
-                expected_diagnosis=item.pathology)
+    return Case(id=item.id, age=age, sex=item.sex, chief_complaint=chief, note=render_note(item, release))

@@ -405,21 +405,13 @@ STANDARD_ALIASES: dict[str, tuple[str, ...]] = {
     "spo2": ("o₂ saturation percentage", "o2 saturation percentage", "oxygen saturation", "spo2", "sao2",
              "pulse oximetry"),
     "fio2": ("fio₂", "fio2", "fraction of inspired oxygen"),
-    "pao2": ("partial pressure of oxygen (pao₂) for apache ii", "partial pressure of oxygen", "pao₂", "pao2"),
     "gcs": ("glasgow coma score", "glasgow coma scale", "gcs"),
+    # calculator-form labels of two lab inputs; every lab field also gets its analyte's names and aliases from the
+    # one analyte alias table (``units.ANALYTES``), so lab names are not repeated here
+    "bun": ("blood urea nitrogen (bun)",),
+    "pao2": ("partial pressure of oxygen (pao₂) for apache ii",),
     "qt_interval": ("qt interval", "qt", "measured qt"),
     "bmi": ("body mass index (bmi)", "body mass index", "bmi"),
-    "bun": ("blood urea nitrogen (bun)", "blood urea nitrogen", "bun"),
-    "wbc": ("white blood cell count", "wbc", "leukocyte count"),
-    "platelets": ("platelet count", "platelets"),
-    "inr": ("international normalized ratio", "inr"),
-    "total_bilirubin": ("bilirubin", "total bilirubin"),
-    "hdl_cholesterol": ("high-density lipoprotein cholesterol", "hdl cholesterol", "hdl"),
-    "ldl_cholesterol": ("low-density lipoprotein cholesterol", "ldl cholesterol", "ldl"),
-    "total_cholesterol": ("total cholesterol", "cholesterol"),
-    "ph": ("ph", "arterial ph"),
-    "ast": ("aspartate aminotransferase", "ast", "sgot"),
-    "alt": ("alanine aminotransferase", "alt", "sgpt"),
 }
 """Natural-language aliases every calculator gets for these standard field names (matched case-insensitively)."""
 

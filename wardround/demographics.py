@@ -1,4 +1,9 @@
-"""Age and sex from note text ("72-year-old man", "45 yo F", "Age: 60", pronouns as a last resort)."""
+"""Age and sex from note text ("72-year-old man", "45 yo F", "Age: 60", pronouns as a last resort).
+
+A leaf (standard library only), below ``wardround.case``: ``Case.from_text`` reads age and sex with it without
+importing the extraction layer above the case model. It is the one copy of these patterns: the note reader
+(``wardround.extract``) imports ``Demographics`` and ``extract_demographics`` from here.
+"""
 
 from __future__ import annotations
 
