@@ -5,7 +5,9 @@ Targets (issue: the note is read once per case, so latency grows linearly with i
 
 The long notes are realistic, not random: the case's own note comes first, then an "Earlier history" section of
 dated previous-admission summaries and progress notes made from the other example cases' notes, vitals and labs,
-repeated with different dates until the note reaches the wanted size. Figures are printed; nothing is asserted.
+repeated with different dates until the note reaches the wanted size. Every timed run starts with the caches of
+note text emptied (a new case), after one warm-up run (imports, compiled patterns, knowledge base). Figures are
+printed; nothing is asserted.
 
 Usage: .venv/bin/python examples/benchmarks/bench_note_scaling.py [--runs N] [--case NAME] [--sizes 10000,100000]
 """
@@ -54,13 +56,25 @@ def long_note(base: dict, others: list[dict], size: int) -> str:
     return (note + "\n".join(sections))[:size].rsplit(" ", 1)[0] + "."
 
 
+def cold_caches() -> None:
+    """Forget everything read from notes so far, so that each timed run reads its note as a new case would."""
+    from wardround import injection
+    from wardround.extract import context, history, reader
+
+    reader.clear_note_facts()
+    history._CACHE.clear()
+    for fn in (context.sentence_bounds, context._sentence_starts, injection.find_injections, injection.reading_text):
+        fn.cache_clear()
+
+
 def time_runs(case, runs: int) -> list[float]:
-    """Wall time of ``wardround.run(case)`` over ``runs`` runs after one warm-up run."""
+    """Wall time of ``wardround.run(case)`` over ``runs`` runs after one warm-up run, each reading the note anew."""
     import wardround as wr
 
     wr.run(case)
     times = []
     for _ in range(runs):
+        cold_caches()
         t0 = time.perf_counter()
         result = wr.run(case)
         times.append(time.perf_counter() - t0)
