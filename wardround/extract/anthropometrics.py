@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from wardround.extract.facts import Fact
+from wardround.extract.patterns import fast_finditer
 from wardround.units import DIMENSIONS
 
 _N = r"(\d{1,3}(?:[.,]\d+)?)"
@@ -64,7 +65,7 @@ def extract_weight(text: str) -> list[Fact]:
     out: list[Fact] = []
     taken: list[tuple[int, int]] = []
     for rx in (_WEIGHT_LABELLED, _WEIGHT_BARE):
-        for m in rx.finditer(text):
+        for m in fast_finditer(rx, text):
             if any(s <= m.start(1) < e for s, e in taken):
                 continue
             if rx is _WEIGHT_BARE and re.search(r"(?:lost|gain(?:ed)?|loss of|down|up)\s*(?:of\s*)?$",
@@ -82,7 +83,7 @@ def extract_weight(text: str) -> list[Fact]:
 def extract_height(text: str) -> list[Fact]:
     """Body heights: "165 cm", "1.65 m", "5'9\"", "5 ft 9 in", "69 inches tall" (labelled mentions first)."""
     out: list[Fact] = []
-    for m in _HEIGHT_FT_IN.finditer(text):
+    for m in fast_finditer(_HEIGHT_FT_IN, text):
         if m.group(2) is None and not re.search(r"ft|feet|foot", m.group(0), re.I):
             continue  # a bare 5' is too ambiguous without inches
         feet = float(m.group(1))
@@ -94,7 +95,7 @@ def extract_height(text: str) -> list[Fact]:
         if fact is not None:
             out.append(fact)
     for rx in (_HEIGHT_LABELLED, _HEIGHT_BARE):
-        for m in rx.finditer(text):
+        for m in fast_finditer(rx, text):
             unit = _LENGTH_UNIT.get(m.group(2).lower())
             if unit is None or any(f.start <= m.start(1) < f.end for f in out):
                 continue
@@ -107,7 +108,7 @@ def extract_height(text: str) -> list[Fact]:
                 out.append(fact)
     if not out:
         # a body-sized length in centimetres with no label ("weight and height of 52 kg and 164 cm")
-        for m in _HEIGHT_CM_ANY.finditer(text):
+        for m in fast_finditer(_HEIGHT_CM_ANY, text):
             fact = _height_fact(float(m.group(0).split()[0].rstrip("cmCM")) if False else float(
                 re.match(r"[\d.]+", m.group(0)).group(0)), "cm", m.start(), m.end())  # type: ignore[union-attr]
             if fact is not None:
@@ -120,7 +121,7 @@ def extract_height(text: str) -> list[Fact]:
 def extract_bmi(text: str) -> list[Fact]:
     """Body mass index mentions ("BMI 31.2 kg/m2", "body mass index of 24"); target BMIs are left out."""
     out = []
-    for m in _BMI.finditer(text):
+    for m in fast_finditer(_BMI, text):
         if re.search(r"(?:target|goal|desired|ideal)\s+$", text[max(0, m.start() - 10):m.start()], re.I):
             continue
         value = _num(m.group(1))
@@ -132,7 +133,7 @@ def extract_bmi(text: str) -> list[Fact]:
 def extract_target_bmi(text: str) -> list[Fact]:
     """Target BMI ("their target BMI is 22.6 kg/m^2")."""
     out = []
-    for m in _TARGET_BMI.finditer(text):
+    for m in fast_finditer(_TARGET_BMI, text):
         value = _num(m.group(1))
         if 8 <= value <= 60:
             end = m.end()

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from wardround.extract.patterns import fast_finditer
+
 # Pre-triggers: their scope runs forward to the end of the sentence or a terminator.
 _NEGATION_PRE = (
     "no", "not", "denies", "denied", "deny", "denying", "without", "negative for", "free of", "absence of",
@@ -56,12 +58,69 @@ def _alt(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-_PRE_NEG = re.compile(rf"\b(?:{_alt(_NEGATION_PRE)})\b", re.I)
-_POST_NEG = re.compile(rf"\b(?:{_alt(_NEGATION_POST)})\b", re.I)
-_HIST = re.compile(rf"\b(?:{_alt(_HISTORICAL_PRE)})\b", re.I)
-_FAM = re.compile(rf"\b(?:{_alt(_FAMILY_PRE)})\b", re.I)
-_HYPO = re.compile(rf"\b(?:{_alt(_HYPOTHETICAL_PRE)})\b", re.I)
-_TERM = re.compile(rf"\b(?:{_alt(_TERMINATORS)})\b|[:]", re.I)
+_WORD = re.compile(r"\w")
+# characters whose lower case is not what re.IGNORECASE matches (see patterns.lowered)
+_CASE_SPECIAL = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+class _Triggers:
+    """A trigger lexicon, ``\\b(?:words)\\b`` matched case-insensitively, found fast in a sentence window.
+
+    The window is lowered once and scanned with a case-sensitive pattern without the leading ``\\b`` (``re`` then
+    skips ahead by first letter); the ``\\b`` is checked on each hit. The spans are those of ``self.rx``.
+    """
+
+    def __init__(self, words: tuple[str, ...], extra: str = "") -> None:
+        tail = f"|{extra}" if extra else ""
+        self.rx = re.compile(rf"\b(?:{_alt(words)})\b{tail}", re.I)
+        # the fast scan needs lower-case ASCII words that start with a word character
+        simple = all(_WORD.match(w) and w == w.lower() and w.isascii() for w in words)
+        self._loose = re.compile(rf"(?:{_alt(words)})\b{tail}") if simple else None
+
+    def spans(self, text: str, low: str | None) -> list[tuple[int, int]]:
+        """``[m.span() for m in self.rx.finditer(text)]``; ``low`` is ``_lowered(text)``."""
+        if low is None or self._loose is None:
+            return [m.span() for m in self.rx.finditer(text)]
+        out: list[tuple[int, int]] = []
+        pos = 0
+        search, word = self._loose.search, _WORD.match
+        while (m := search(low, pos)) is not None:
+            a, b = m.span()
+            if a and word(low, a) and word(low, a - 1):  # a word trigger must start a word
+                pos = a + 1
+                continue
+            out.append((a, b))
+            pos = b
+        return out
+
+    def found(self, text: str, low: str | None) -> bool:
+        """Whether ``self.rx`` matches anywhere in ``text``."""
+        if low is None or self._loose is None:
+            return self.rx.search(text) is not None
+        search, word = self._loose.search, _WORD.match
+        pos = 0
+        while (m := search(low, pos)) is not None:
+            a = m.start()
+            if not (a and word(low, a) and word(low, a - 1)):
+                return True
+            pos = a + 1
+        return False
+
+
+def _lowered(window: str) -> str | None:
+    """``window.lower()`` when matching it case-sensitively equals ``re.IGNORECASE`` on ``window``, else None."""
+    low = window.lower()
+    if len(low) != len(window) or any(ch in window for ch in _CASE_SPECIAL):
+        return None
+    return low
+
+
+_PRE_NEG = _Triggers(_NEGATION_PRE)
+_POST_NEG = _Triggers(_NEGATION_POST)
+_HIST = _Triggers(_HISTORICAL_PRE)
+_FAM = _Triggers(_FAMILY_PRE)
+_HYPO = _Triggers(_HYPOTHETICAL_PRE)
+_TERM = _Triggers(_TERMINATORS, extra="[:]")
 _PSEUDO = re.compile(r"\b(?:no increase|not only|no change|not necessarily|without difficulty|no further "
                      r"(?:workup|imaging)|gram[- ]negative|not ruled out|no doubt)\b", re.I)
 
@@ -71,7 +130,7 @@ def sentence_bounds(text: str) -> tuple[tuple[int, int], ...]:
     """Sentence (start, end) offsets; splits on . ! ? ; and blank lines, not on decimals or abbreviations."""
     bounds = []
     start = 0
-    for m in _SENTENCE_END.finditer(text):
+    for m in fast_finditer(_SENTENCE_END, text):
         end = m.end()
         if text[start:end].strip():
             bounds.append((start, end))
@@ -108,31 +167,32 @@ def assertion_context(text: str, start: int, end: int) -> Context:
     e = min(e, end + CONTEXT_WINDOW)
     before = text[s:start]
     after = text[end:e]
+    low_before, low_after = _lowered(before), _lowered(after)
     negated = False
     trigger = None
     trigger_start = None
     # pre-negation: the nearest trigger before the mention with no terminator in between. Triggers are tried
     # nearest first: once one is cut off by a terminator or lies too far away, every earlier one is too.
-    for m in reversed(list(_PRE_NEG.finditer(before))):
-        if _PSEUDO.match(before, m.start()):
+    for a, b in reversed(_PRE_NEG.spans(before, low_before)):
+        if _PSEUDO.match(before, a):
             continue
-        between = before[m.end():]
-        if _TERM.search(between) or len(between.split()) > 8:  # NegEx-style window: a few words at most
+        between = before[b:]
+        if _TERM.found(between, low_before and low_before[b:]) or len(between.split()) > 8:  # NegEx-style window
             break
-        negated, trigger, trigger_start = True, m.group(0), s + m.start()
+        negated, trigger, trigger_start = True, before[a:b], s + a
         break
     if not negated:
-        m = _POST_NEG.search(after)
-        if m and not _TERM.search(after[: m.start()]) and len(after[: m.start()].split()) <= 4:
-            negated, trigger, trigger_start = True, m.group(0), end + m.start()
+        post = _POST_NEG.spans(after, low_after)[:1]
+        if post:
+            a, b = post[0]
+            if not _TERM.found(after[:a], low_after and low_after[:a]) and len(after[:a].split()) <= 4:
+                negated, trigger, trigger_start = True, after[a:b], end + a
 
-    def scoped(rx: re.Pattern[str]) -> bool:
+    def scoped(triggers: _Triggers) -> bool:
         # a trigger whose scope reaches the mention: only the nearest can (a terminator after it cuts every
         # earlier one too)
-        last = None
-        for last in rx.finditer(before):  # noqa: B007 - the loop finds the last match
-            pass
-        return last is not None and not _TERM.search(before[last.end():])
+        found = triggers.spans(before, low_before)
+        return bool(found) and not _TERM.found(before[found[-1][1]:], low_before and low_before[found[-1][1]:])
 
     return Context(negated=negated, historical=scoped(_HIST), family=scoped(_FAM),
                    hypothetical=scoped(_HYPO), trigger=trigger, trigger_start=trigger_start)

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from wardround.extract.patterns import fast_finditer
+
 _MONTHS = {m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
                                              "september", "october", "november", "december"))}
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
@@ -83,7 +85,7 @@ def _month(name: str) -> int:
 def extract_dates(text: str) -> list[DateMention]:
     """Every calendar date written in the note (invalid dates such as 02/30/2020 are skipped)."""
     out = []
-    for m in _DATE_RX.finditer(text):
+    for m in fast_finditer(_DATE_RX, text):
         try:
             if m.group("us"):
                 d = dt.date(_year(m.group(4)), int(m.group(2)), int(m.group(3)))
@@ -101,7 +103,7 @@ def extract_dates(text: str) -> list[DateMention]:
 
 def _date_after(text: str, rx: re.Pattern[str], window: int = 60) -> DateMention | None:
     dates = extract_dates(text)
-    for m in rx.finditer(text):
+    for m in fast_finditer(rx, text):
         for d in dates:
             if m.end() <= d.start <= m.end() + window and not re.search(r"[.;]\s", text[m.end():d.start]):
                 return d
@@ -120,7 +122,7 @@ def find_current_date(text: str) -> DateMention | None:
 
 def find_cycle_length(text: str) -> CycleLength | None:
     """The menstrual cycle length in days ("cycle length is 22 days", "30-day cycles")."""
-    for m in _CYCLE_RX.finditer(text):
+    for m in fast_finditer(_CYCLE_RX, text):
         days = int(m.group(1) or m.group(2))
         if 15 <= days <= 60:
             return CycleLength(days, m.start(), m.end())
@@ -130,7 +132,7 @@ def find_cycle_length(text: str) -> CycleLength | None:
 def extract_durations(text: str) -> list[Duration]:
     """Durations in days ("for 3 days", "2 weeks ago", "a couple of months")."""
     out = []
-    for m in _DURATION_RX.finditer(text):
+    for m in fast_finditer(_DURATION_RX, text):
         raw = m.group(1).lower()
         raw_key = raw.split()[-2] if raw.endswith(" of") else raw
         value = float(raw) if raw[0].isdigit() else float(_NUMBER_WORDS.get(raw_key, _NUMBER_WORDS.get(raw, 1)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wardround.errors import UnitError
-from wardround.extract.patterns import phrase_alternation
+from wardround.extract.patterns import fast_finditer, phrase_alternation
 from wardround.units import ANALYTE_ALIASES, ANALYTES, DIMENSIONS, Analyte, normalize_unit
 
 
@@ -90,7 +90,7 @@ def extract_vitals(text: str) -> list[Fact]:
     taken: set[tuple[str, int]] = set()
     for name in _VITAL_RX:
         for rx in (_VITAL_RX[name], _VITAL_BARE[name]):
-            for m in rx.finditer(text):
+            for m in fast_finditer(rx, text):
                 vstart = m.start(1)
                 if (name, vstart) in taken:
                     continue
@@ -123,7 +123,7 @@ def extract_vitals(text: str) -> list[Fact]:
                     start = m.start() if rx is _VITAL_RX[name] else m.start(1)
                     facts.append(Fact("vital", name, value, unit, round(canonical, 2), start, m.end()))
                     taken.add((name, vstart))
-    for m in _BP.finditer(text):
+    for m in fast_finditer(_BP, text):
         if not (_BP_LABEL.search(m.group(0)) or m.group(3)):
             continue
         sbp, dbp = float(m.group(1)), float(m.group(2))
@@ -134,7 +134,7 @@ def extract_vitals(text: str) -> list[Fact]:
     for name, rx in (("systolic_bp", _SBP_ONLY), ("diastolic_bp", _DBP_ONLY)):
         if name in have:
             continue
-        for m in rx.finditer(text):
+        for m in fast_finditer(rx, text):
             value = float(m.group(1))
             lo, hi = _VITAL_RANGES[name]
             if lo <= value <= hi and not re.match(r"\s*/\s*\d", text[m.end(1):]):
@@ -161,27 +161,27 @@ _URINE_OUTPUT = re.compile(
 def extract_measurements(text: str) -> list[Fact]:
     """GCS total, FiO2 (%), QT and QTc interval (ms) and urine output (mL/day) mentioned in the note."""
     facts: list[Fact] = []
-    for m in _GCS.finditer(text):
+    for m in fast_finditer(_GCS, text):
         v = float(m.group(1))
         if 3 <= v <= 15:
             facts.append(Fact("measurement", "gcs", v, "", v, m.start(), m.end()))
-    for m in _GCS_EVM.finditer(text):
+    for m in fast_finditer(_GCS_EVM, text):
         v = int(m.group(1)) + (1 if m.group(2).upper() == "T" else int(m.group(2))) + int(m.group(3))
         facts.append(Fact("measurement", "gcs", float(v), "", float(v), m.start(), m.end()))
-    for m in _FIO2.finditer(text):
+    for m in fast_finditer(_FIO2, text):
         v = float(m.group(1))
         pct = v * 100 if v <= 1 else v
         if 21 <= pct <= 100:
             facts.append(Fact("measurement", "fio2", v, "%" if v > 1 else "", round(pct, 2), m.start(), m.end()))
-    for m in _QT.finditer(text):
+    for m in fast_finditer(_QT, text):
         v = float(m.group(1))
         if 150 <= v <= 900:
             facts.append(Fact("measurement", "qt_interval", v, "ms", v, m.start(), m.end()))
-    for m in _QTC.finditer(text):
+    for m in fast_finditer(_QTC, text):
         v = float(m.group(1))
         if 150 <= v <= 900:
             facts.append(Fact("measurement", "qtc_interval", v, "ms", v, m.start(), m.end()))
-    for m in _URINE_OUTPUT.finditer(text):
+    for m in fast_finditer(_URINE_OUTPUT, text):
         v = float(m.group(1))
         unit = m.group(2).lower()
         per = (m.group(3) or "").lower()
@@ -341,7 +341,7 @@ def _infer_unit(analyte: Analyte, value: float) -> tuple[str, float] | None:
 def extract_labs(text: str) -> list[Fact]:
     """Laboratory values with units ("creatinine of 2.1 mg/dL", "Na 128", "WBC 14.2 x10^9/L")."""
     rx, aliases, by_spelling = _name_pattern()
-    names = list(rx.finditer(text))
+    names = fast_finditer(rx, text)
     facts: list[Fact] = _list_facts(text, names, aliases)
     listed = {f.start for f in facts}
     for i, nm in enumerate(names):

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from wardround.extract.context import Context, assertion_context
-from wardround.extract.patterns import phrase_alternation
+from wardround.extract.patterns import fast_finditer, phrase_alternation
 
 if TYPE_CHECKING:
     from wardround.knowledge import KnowledgeBase
@@ -43,14 +43,30 @@ def _normalise(phrase: str) -> str:
     return " ".join(phrase.lower().replace("-", " ").split())
 
 
+_LEXICON: dict[int, tuple[KnowledgeBase, tuple[re.Pattern[str], dict[str, list[str]]] | None]] = {}
+
+
+def _lexicon(kb: KnowledgeBase) -> tuple[re.Pattern[str], dict[str, list[str]]] | None:
+    """The knowledge base's finding phrases as one pattern and a phrase -> finding ids index, built once per kb."""
+    hit = _LEXICON.get(id(kb))
+    if hit is not None and hit[0] is kb:
+        return hit[1]
+    phrases = tuple(sorted({(_normalise(p), f.id) for f in kb.findings.values() for p in f.patterns}))
+    built = _compile(id(kb), phrases) if phrases else None
+    if len(_LEXICON) >= 8:
+        _LEXICON.clear()
+    _LEXICON[id(kb)] = (kb, built)
+    return built
+
+
 def extract_findings(text: str, kb: KnowledgeBase) -> list[FindingMention]:
     """Every knowledge-base finding phrase in ``text`` (longest match wins), skipping family and hypothetical."""
-    phrases = tuple(sorted({(_normalise(p), f.id) for f in kb.findings.values() for p in f.patterns}))
-    if not phrases:
+    lexicon = _lexicon(kb)
+    if lexicon is None:
         return []
-    rx, index = _compile(id(kb), phrases)
+    rx, index = lexicon
     out: list[FindingMention] = []
-    for m in rx.finditer(text):
+    for m in fast_finditer(rx, text):
         key = _normalise(m.group(0))
         ctx = assertion_context(text, m.start(), m.end())
         if ctx.family or (ctx.hypothetical and not ctx.negated):

@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from wardround.extract.context import Context, assertion_context
+from wardround.extract.patterns import (
+    literal_first,
+    literal_prefix,
+    lowered,
+    word_start_matches,
+    word_start_matches_indexed,
+)
 
 # concept id -> (patterns, words that must NOT stand right before the match)
 _C: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -286,10 +293,37 @@ CONCEPTS: tuple[str, ...] = tuple(_C)
 
 
 @cache
-def _compiled(concept: str) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+def _compiled(concept: str) -> tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None,
+                                     tuple[str, ...] | None]:
+    """The concept's pattern and exclusion; the same pattern for the lowered note and the prefixes of its matches.
+
+    The lowered-note pattern (``None`` when the patterns are not plain lower-case ASCII) runs case-sensitively,
+    alternatives written to start with a literal (``literal_first``); the prefixes (``None`` when one alternative
+    has none) let ``word_start_matches_indexed`` try only the word starts that can begin a match.
+    """
     patterns, exclude = _C[concept]
-    rx = re.compile(r"(?<![\w-])(?:" + "|".join(patterns) + r")(?![\w])", re.I)
-    return rx, (re.compile(exclude, re.I) if exclude else None)
+    alternatives = "|".join(patterns)
+    rx = re.compile(r"(?<![\w-])(?:" + alternatives + r")(?![\w])", re.I)
+    fast = prefixes = None
+    if alternatives.isascii() and not re.search(r"(?<!\\)[A-Z]", alternatives):
+        literal = [a for p in patterns for a in literal_first(p)]
+        fast = re.compile(r"(?:" + "|".join(literal) + r")(?![\w])")
+        found = tuple(literal_prefix(a) for a in literal)
+        prefixes = found if all(found) else None
+    return rx, (re.compile(exclude, re.I) if exclude else None), fast, prefixes
+
+
+def _spans(text: str, concept: str) -> list[tuple[int, int]]:
+    """Where the concept's pattern matches in ``text`` (leftmost, non-overlapping), before exclusions."""
+    rx, _, fast, prefixes = _compiled(concept)
+    if fast is not None:
+        low = lowered(text)
+        if low is not None:
+            spans = (word_start_matches_indexed(fast, prefixes, low) if prefixes
+                     else word_start_matches(fast, low))
+            if spans is not None:
+                return spans
+    return [m.span() for m in rx.finditer(text)]
 
 
 _CACHE: dict[tuple[int, str], list[ConceptMention]] = {}
@@ -301,16 +335,16 @@ def find_concept(text: str, concept: str) -> list[ConceptMention]:
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    rx, exclude = _compiled(concept)
+    exclude = _compiled(concept)[1]
     out: list[ConceptMention] = []
-    for m in rx.finditer(text):
-        if exclude is not None and exclude.search(text[max(0, m.start() - 40):m.start()]):
+    for start, end in _spans(text, concept):
+        if exclude is not None and exclude.search(text[max(0, start - 40):start]):
             continue
-        ctx = assertion_context(text, m.start(), m.end())
+        ctx = assertion_context(text, start, end)
         present = not ctx.negated and not ctx.hypothetical
-        qs = ctx.trigger_start if ctx.negated and ctx.trigger_start is not None and ctx.trigger_start < m.start() \
-            else m.start()
-        out.append(ConceptMention(concept, present, m.start(), m.end(), qs, ctx))
+        qs = ctx.trigger_start if ctx.negated and ctx.trigger_start is not None and ctx.trigger_start < start \
+            else start
+        out.append(ConceptMention(concept, present, start, end, qs, ctx))
     if len(_CACHE) > 20000:
         _CACHE.clear()
     _CACHE[key] = out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wardround.extract.context import Context, assertion_context
-from wardround.extract.patterns import phrase_alternation
+from wardround.extract.patterns import fast_finditer, phrase_alternation
 
 # canonical drug -> (class, spellings)
 DRUGS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -156,7 +156,7 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 def extract_medications(text: str) -> list[MedicationMention]:
     """Every drug of the lexicon named in the note, with dose, route and frequency read from its clause."""
     rx, index = _drug_rx()
-    names = list(rx.finditer(text))
+    names = fast_finditer(rx, text)
     out: list[MedicationMention] = []
     for i, m in enumerate(names):
         key = " ".join(m.group(0).lower().replace("-", " ").split())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 #: What a space in a phrase matches in the note: any run of spaces, line breaks and hyphens.
 WORD_SEPARATOR = r"[\s-]+"
@@ -56,3 +57,348 @@ def phrase_alternation(phrases: Iterable[str], separator: str = WORD_SEPARATOR) 
 
     pattern, _ = render(root)
     return f"(?:{pattern})"
+
+
+# Characters that ``re.IGNORECASE`` matches with an ASCII letter although their ``str.lower()`` is not that letter
+# (or has another length): dotted and dotless i, long s, the Kelvin sign. Found by checking every code point.
+_CASE_SPECIAL = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+@lru_cache(maxsize=16)
+def lowered(text: str) -> str | None:
+    """``text.lower()`` when a case-sensitive lower-case ASCII pattern on it matches exactly what the pattern with
+    ``re.IGNORECASE`` matches on ``text`` (same offsets), else ``None``.
+
+    Why: ``re`` skips ahead with a character-set scan only for case-sensitive patterns, so a lexicon scanned on the
+    lowered note is about twice as fast as the same lexicon scanned with ``re.IGNORECASE``.
+    """
+    low = text.lower()
+    if len(low) != len(text) or any(ch in text for ch in _CASE_SPECIAL):
+        return None
+    return low
+
+
+_WORD_OR_HYPHEN = re.compile(r"[\w-]")
+
+
+def word_start_matches(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]] | None:
+    """Spans that ``(?<![\\w-])`` + ``pattern`` would find with ``finditer``, the look-behind checked here.
+
+    A leading look-behind keeps ``re`` from its fast character-set scan; checking it in Python on each match (and
+    searching again one character later when it fails) gives the same leftmost, non-overlapping matches. ``None``
+    when the pattern matches an empty string (``finditer`` treats those differently): use ``finditer`` then.
+    """
+    out: list[tuple[int, int]] = []
+    search, before = pattern.search, _WORD_OR_HYPHEN.match
+    pos = 0
+    while True:
+        m = search(text, pos)
+        if m is None:
+            return out
+        start, end = m.span()
+        if end == start:
+            return None
+        if start and before(text, start - 1):
+            pos = start + 1
+            continue
+        out.append((start, end))
+        pos = end
+
+
+def _group_end(regex: str, i: int) -> int:
+    """Index just past the group that opens at ``regex[i]`` (escapes and character classes respected)."""
+    depth, j, in_class = 0, i, False
+    while j < len(regex):
+        ch = regex[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if regex[j + 1:j + 2] == "]":
+                j += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    raise ValueError(f"unbalanced group in {regex!r}")
+
+
+def _split_alternatives(regex: str) -> list[str]:
+    """The top-level alternatives of a regex body (``a|b(?:c|d)`` -> ``a``, ``b(?:c|d)``)."""
+    out, depth, start, j, in_class = [], 0, 0, 0, False
+    while j < len(regex):
+        ch = regex[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if regex[j + 1:j + 2] == "]":
+                j += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(regex[start:j])
+            start = j + 1
+        j += 1
+    out.append(regex[start:])
+    return out
+
+
+def literal_first(alternative: str, limit: int = 64) -> list[str]:
+    """The same alternative written as alternatives that each start with a literal character, where possible.
+
+    ``re`` scans fast to the next possible first character only when every alternative starts with a literal.
+    Rewrites keep the order in which ``re`` tries things, so matches are unchanged: ``(?:a|b)c`` -> ``ac|bc``,
+    ``(?:a)?b`` and ``a?b`` -> ``ab|b``, and a leading ``\\b`` before a letter is dropped (valid only where the
+    caller checks that no word character precedes, as ``word_start_matches`` does).
+    """
+    if alternative.startswith("\\b") and alternative[2:3].isalnum():
+        return literal_first(alternative[2:], limit)
+    if alternative[:1].isalnum() and alternative[1:2] == "?" and alternative[2:3] not in ("?", "+"):
+        heads, rest = [alternative[0], ""], alternative[2:]
+    elif alternative.startswith("(?:"):
+        end = _group_end(alternative, 0)
+        inner, rest = alternative[3:end - 1], alternative[end:]
+        optional = rest.startswith("?") and rest[1:2] not in ("?", "+")
+        if rest[:1] in ("*", "+", "{") or (rest.startswith("?") and not optional):
+            return [alternative]
+        if optional:
+            rest = rest[1:]
+        heads = _split_alternatives(inner) + ([""] if optional else [])
+    else:
+        return [alternative]
+    out: list[str] = []
+    for head in heads:
+        out.extend(literal_first(head + rest, limit))
+        if len(out) > limit:
+            return [alternative]
+    return out
+
+
+def literal_prefix(alternative: str) -> str:
+    """The letters and digits every match of ``alternative`` starts with (``"heart\\s+failure"`` -> ``"heart"``)."""
+    n = 0
+    while n < len(alternative) and alternative[n].isalnum():
+        n += 1
+    if n < len(alternative) and alternative[n] in "?*{":  # the last letter is optional or repeated
+        n -= 1
+    return alternative[:max(n, 0)]
+
+
+_WORD_START = re.compile(r"(?<![\w-])\w")
+
+
+@lru_cache(maxsize=8)
+def _word_starts(low: str) -> dict[str, list[int]]:
+    """Where words start in a text (no word character or hyphen before), by their first one, two and three
+    characters."""
+    index: dict[str, list[int]] = {}
+    for m in _WORD_START.finditer(low):
+        p = m.start()
+        for key in (low[p], low[p:p + 2], low[p:p + 3]):
+            index.setdefault(key, []).append(p)
+    return index
+
+
+def word_start_matches_indexed(pattern: re.Pattern[str], prefixes: tuple[str, ...],
+                               text: str) -> list[tuple[int, int]] | None:
+    """``word_start_matches(pattern, text)`` for a pattern whose every match starts with one of ``prefixes``.
+
+    Only word starts beginning with a prefix are tried (looked up in an index of the text's word starts built
+    once per text), instead of scanning the whole text once per pattern: a note is read once for a whole
+    lexicon of concepts. ``None`` when the pattern matches an empty string.
+    """
+    index = _word_starts(text)
+    candidates = sorted({p for prefix in prefixes for p in index.get(prefix[:3], ())
+                         if text.startswith(prefix, p)})
+    out: list[tuple[int, int]] = []
+    match = pattern.match
+    last = 0
+    for p in candidates:
+        if p < last:
+            continue
+        m = match(text, p)
+        if m is None:
+            continue
+        if m.end() == p:
+            return None
+        out.append((p, m.end()))
+        last = m.end()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Scanning a long note fast with any pattern: a looser pattern finds candidate positions, the pattern decides
+
+# back-references, conditionals, inline flags and escapes naming characters are left to ``re`` itself
+_UNSUPPORTED = re.compile(r"\\[1-9NxuUpPg]|\(\?P=|\(\?\(|\(\?[aiLmsux-]+[:)]")
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+def _lower_source(regex: str) -> str | None:
+    """The regex with its letters lower-cased (escapes kept), or ``None`` when a class range mixes cases."""
+    out, j, in_class = [], 0, False
+    while j < len(regex):
+        ch = regex[j]
+        if ch == "\\":
+            out.append(regex[j:j + 2])
+            j += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+            elif ch == "-" and out and j + 1 < len(regex) and regex[j + 1] != "]":
+                lo, hi = regex[j - 1], regex[j + 1]
+                if not ((lo.islower() and hi.islower()) or (lo.isupper() and hi.isupper()) or
+                        (lo.isdigit() and hi.isdigit())):
+                    return None
+        elif ch == "[":
+            in_class = True
+        out.append(ch.lower())
+        j += 1
+    return "".join(out)
+
+
+def _loosened(alternative: str, limit: int = 64) -> list[str]:
+    """Alternatives that match wherever ``alternative`` matches (maybe more), each starting with a literal if possible.
+
+    Leading zero-width checks (``\\b``, look-arounds, ``^``) are dropped and leading optional or alternative groups
+    are distributed (``(?:a|b)?c`` -> ``ac|bc|c``), so that ``re`` can skip to the next possible first character.
+    """
+    if alternative.startswith(("\\b", "\\B")):
+        return _loosened(alternative[2:], limit)
+    if alternative.startswith("^"):
+        return _loosened(alternative[1:], limit)
+    if alternative.startswith(("(?=", "(?!", "(?<=", "(?<!")):
+        return _loosened(alternative[_group_end(alternative, 0):], limit)
+    peeled = _peel_repeat(alternative)
+    if peeled is not None:
+        return [peeled]
+    if alternative[:1].isalnum() and alternative[1:2] == "?" and alternative[2:3] not in ("?", "+"):
+        heads, rest = [alternative[0], ""], alternative[2:]
+    elif alternative.startswith("(?:") or (alternative.startswith("(") and not alternative.startswith("(?")):
+        end = _group_end(alternative, 0)
+        inner = alternative[3:end - 1] if alternative.startswith("(?:") else alternative[1:end - 1]
+        rest = alternative[end:]
+        optional = rest.startswith("?") and rest[1:2] not in ("?", "+")
+        if rest[:1] in ("*", "+", "{") or (rest.startswith("?") and not optional):
+            return [alternative]
+        if optional:
+            rest = rest[1:]
+        heads = _split_alternatives(inner) + ([""] if optional else [])
+    else:
+        return [alternative]
+    out: list[str] = []
+    for head in heads:
+        out.extend(_loosened(head + rest, limit))
+        if len(out) > limit:
+            return [alternative]
+    return out
+
+
+_LEADING_ATOM = re.compile(r"\\[dswDSW]|\[(?:\\.|[^\\\]])+\]|[A-Za-z0-9]")
+_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}|\+")
+
+
+def _peel_repeat(alternative: str) -> str | None:
+    """``\\d{2,3}x`` -> ``\\d\\d{1,2}x`` and ``\\d+x`` -> ``\\d\\d*x`` (same matches, one leading atom), else ``None``."""
+    atom = _LEADING_ATOM.match(alternative)
+    if atom is None:
+        return None
+    rep = _REPEAT.match(alternative, atom.end())
+    if rep is None:
+        return None
+    a, rest = atom.group(0), alternative[rep.end():]
+    if rep.group(0) == "+":
+        return a + a + "*" + rest
+    low = int(rep.group(1))
+    if low < 1:
+        return None
+    high = rep.group(2)
+    if high is None:  # {n}
+        return a + (a + "{" + str(low - 1) + "}" if low > 1 else "") + rest
+    if high == "":  # {n,}
+        return a + a + "{" + str(low - 1) + ",}" + rest
+    return a + a + "{" + str(low - 1) + "," + str(int(high) - 1) + "}" + rest
+
+
+@lru_cache(maxsize=256)
+def _prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A looser, faster pattern whose matches include every position where ``pattern`` matches, or ``None``."""
+    source = pattern.pattern
+    if pattern.flags & re.VERBOSE or _UNSUPPORTED.search(source):
+        return None
+    source = _NAMED_GROUP.sub("(?:", source)
+    flags = pattern.flags & ~re.IGNORECASE
+    if pattern.flags & re.IGNORECASE:
+        lowered_source = _lower_source(source)
+        if lowered_source is None:
+            return None
+        # a non-ASCII letter with other case forms (µ, μ, Μ) may not lower to the pattern's spelling
+        if any(not ch.isascii() and ch.lower() != ch.upper() for ch in lowered_source):
+            return None
+        source = lowered_source
+    try:
+        loose = [a for alternative in _split_alternatives(source) for a in _loosened(alternative)]
+        return re.compile("|".join(loose), flags)
+    except (re.error, ValueError):
+        return None
+
+
+def fast_finditer(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """``list(pattern.finditer(text))``, found faster on long texts.
+
+    A loosened copy of the pattern (``_prefilter``: case-sensitive on the lowered text, leading look-arounds
+    dropped, leading groups distributed so that ``re`` skips ahead by first character) proposes positions; the
+    pattern itself is then matched there, so the matches -- and their groups, taken from ``text`` -- are exactly
+    those of ``finditer``.
+    """
+    loose = _prefilter(pattern)
+    scan = text if loose is None or not pattern.flags & re.IGNORECASE else lowered(text)
+    if loose is None or scan is None:
+        return list(pattern.finditer(text))
+    out: list[re.Match[str]] = []
+    search, match = loose.search, pattern.match
+    pos = 0
+    while True:
+        candidate = search(scan, pos)
+        if candidate is None:
+            return out
+        start = candidate.start()
+        m = match(text, start)
+        if m is None:
+            pos = start + 1
+            continue
+        if m.end() == start:  # an empty match: finditer's own rules apply
+            return list(pattern.finditer(text))
+        out.append(m)
+        pos = m.end()
+
+
+def fast_search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``pattern.search(text)``, found faster on long texts (as ``fast_finditer``)."""
+    loose = _prefilter(pattern)
+    scan = text if loose is None or not pattern.flags & re.IGNORECASE else lowered(text)
+    if loose is None or scan is None:
+        return pattern.search(text)
+    search, match = loose.search, pattern.match
+    pos = 0
+    while True:
+        candidate = search(scan, pos)
+        if candidate is None:
+            return None
+        m = match(text, candidate.start())
+        if m is not None:
+            return m
+        pos = candidate.start() + 1

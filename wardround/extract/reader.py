@@ -34,6 +34,7 @@ from wardround.extract.facts import Fact, extract_labs, extract_measurements, ex
 from wardround.extract.findings import FindingMention, extract_findings
 from wardround.extract.history import AlcoholUse, ConceptMention, extract_alcohol, find_concept
 from wardround.extract.medications import MedicationMention, extract_medications
+from wardround.extract.patterns import fast_finditer, fast_search
 
 if TYPE_CHECKING:
     from wardround.knowledge import KnowledgeBase
@@ -138,11 +139,11 @@ class NoteFacts:
     # -- one-off patterns ---------------------------------------------------------------------------------
     def search(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
         """The first match of a compiled pattern in the note (searched once per pattern)."""
-        return self._once(("search", pattern), lambda: pattern.search(self.text))
+        return self._once(("search", pattern), lambda: fast_search(pattern, self.text))
 
     def finditer(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
         """Every match of a compiled pattern in the note (scanned once per pattern)."""
-        return self._once(("finditer", pattern), lambda: list(pattern.finditer(self.text)))
+        return self._once(("finditer", pattern), lambda: fast_finditer(pattern, self.text))
 
 
 _READERS: OrderedDict[str, NoteFacts] = OrderedDict()

@@ -98,8 +98,17 @@ def salient_present(kb: KnowledgeBase, status: dict[str, FindingStatus]) -> list
             if st.present and fid in kb.findings and kb.findings[fid].salient and fid not in known]
 
 
-def assess(condition: Condition, status: dict[str, FindingStatus], kb: KnowledgeBase) -> Assessment:
-    """Score ``condition`` over the case's findings (LR+ if present, LR- if absent, the leak if unexplained)."""
+def _salient_refs(kb: KnowledgeBase, status: dict[str, FindingStatus]) -> dict[str, FindingRef]:
+    """The salient present findings (``salient_present``) with their report references, in case order."""
+    return {fid: _ref(kb, fid, status[fid]) for fid in salient_present(kb, status)}
+
+
+def assess(condition: Condition, status: dict[str, FindingStatus], kb: KnowledgeBase,
+           salient: dict[str, FindingRef] | None = None) -> Assessment:
+    """Score ``condition`` over the case's findings (LR+ if present, LR- if absent, the leak if unexplained).
+
+    ``salient`` is ``_salient_refs(kb, status)``, passed in when many conditions are scored over one case.
+    """
     lrs: list[float] = []
     contributions: list[dict] = []
     supporting: list[str] = []
@@ -117,12 +126,14 @@ def assess(condition: Condition, status: dict[str, FindingStatus], kb: Knowledge
         (supporting if lr > 1.0 else opposing).extend(st.ids[:3])
     explained: list[FindingRef] = []
     unexplained: list[FindingRef] = []
-    for fid in salient_present(kb, status):
+    if salient is None:
+        salient = _salient_refs(kb, status)
+    for fid, ref in salient.items():
         st = status[fid]
         if explains(condition, fid):
-            explained.append(_ref(kb, fid, st))
+            explained.append(ref)
             continue
-        unexplained.append(_ref(kb, fid, st))
+        unexplained.append(ref)
         if fid not in condition.findings:  # a recorded LR <= 1 already counts it against the condition
             lrs.append(engine.LEAK_LR)
             contributions.append({"finding": fid, "present": True, "lr": engine.LEAK_LR, "evidence": st.ids[:3],
@@ -170,14 +181,14 @@ def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterab
     Order: candidates first, then by share, then by id (deterministic).
     """
     pool = list(conditions) if conditions is not None else list(kb.conditions.values())
-    assessed = [assess(c, status, kb) for c in pool]
+    salient = _salient_refs(kb, status)
+    assessed = [assess(c, status, kb, salient) for c in pool]
     shares = engine.normalise({a.condition.id: a.score for a in assessed if a.in_population},
                               engine.log_odds(engine.NONE_PRIOR))
     for a in assessed:
         a.share = shares.get(a.condition.id, 0.0)
     assessed.sort(key=lambda a: (not a.enters, -a.share, -a.probability, a.condition.id))
-    salient = [_ref(kb, fid, status[fid]) for fid in salient_present(kb, status)]
-    return Ranking(assessed, shares.get(engine.NONE, 1.0), salient)
+    return Ranking(assessed, shares.get(engine.NONE, 1.0), list(salient.values()))
 
 
 @dataclass
