@@ -140,3 +140,44 @@ def test_the_posterior_record_recomputes_and_tampering_fails() -> None:
     bad = dict(ev.inputs)
     bad["shares"] = {**bad["shares"], "acute_coronary_syndrome": 0.01}
     assert verify_posterior(ev.model_copy(update={"inputs": bad})) is not None
+
+
+def test_sepsis_is_credited_with_its_source_only_when_the_source_leaves_something_unexplained() -> None:
+    kb = load_knowledge()
+    sepsis, pneumonia = kb.conditions["sepsis"], kb.conditions["community_acquired_pneumonia"]
+    chest = ("fever", "cough", "crackles")
+    # pneumonia with shock: sepsis explains the hypotension the pneumonia cannot, and the cough via its source
+    shock = _present(*chest, "hypotension", "lactate_elevated")
+    a = assess(sepsis, shock, kb)
+    assert {"cough", "crackles"} <= {r.finding for r in a.explains}
+    assert not [x for x in a.contributions if x.get("unexplained")]
+    ranking = rank(kb, shock, [sepsis, pneumonia])
+    assert ranking.hypotheses[0].condition.id == "sepsis"
+    # pneumonia alone: the source explains everything, so sepsis earns no credit for the cough (parsimony)
+    alone = assess(sepsis, _present(*chest), kb)
+    assert "cough" in {r.finding for r in alone.unexplained}
+    assert rank(kb, _present(*chest), [sepsis, pneumonia]).hypotheses[0].condition.id == "community_acquired_pneumonia"
+
+
+def test_the_report_names_the_likely_source_of_a_sepsis() -> None:
+    result = wardround.run(Case.from_file(EXAMPLES / "pneumonia_septic_shock.json"))
+    d = result.diagnosis
+    assert d.primary.condition == "sepsis" and d.supported and result.verified
+    source = [s for s in d.rationale if s.kind == "source"]
+    assert source and "Community-acquired pneumonia" in source[0].text and source[0].citations
+
+
+def test_an_unknown_source_condition_is_a_clear_knowledge_error(tmp_path) -> None:
+    import shutil
+
+    import pytest
+
+    from wardround.errors import KnowledgeError
+    from wardround.knowledge.loader import DATA_DIR
+
+    folder = tmp_path / "kb"
+    shutil.copytree(DATA_DIR, folder)
+    path = folder / "conditions" / "infectious_disease.yaml"
+    path.write_text(path.read_text().replace("sources: [community_acquired_pneumonia,", "sources: [no_such_thing,"))
+    with pytest.raises(KnowledgeError, match="no_such_thing"):
+        load_knowledge(folder)

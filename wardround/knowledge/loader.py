@@ -254,6 +254,11 @@ def _load_conditions(files: list[tuple[Path, Any]], specialties: dict[str, Speci
                                          f"condition {other!r}; remove or reword it")
                 names[key] = cond.id
             out[cond.id] = cond
+    for cond in out.values():
+        for source in cond.sources:
+            if source not in out or source == cond.id:
+                raise KnowledgeError(f"conditions: {cond.id}: unknown source condition {source!r} in sources; "
+                                     f"use the id of another condition of the knowledge base")
     return out
 
 

@@ -265,6 +265,10 @@ class Condition(BaseModel):
     #: (hypoxaemia in pneumonia). They count as explained by the condition (likelihood ratio 1), so the reasoning
     #: core does not count them against it; they never raise its probability.
     explains: list[str] = Field(default_factory=list)
+    #: Conditions this one can arise from (sepsis from pneumonia or a urinary tract infection): the findings a
+    #: source explains are explained by this condition too, so the source's cough or dysuria do not count
+    #: against it (a linked pair, as INTERNIST-1 links a disease to its causes); the report names the source.
+    sources: list[str] = Field(default_factory=list)
     next_steps: list[str] = Field(default_factory=list)
     calculators: list[str] = Field(default_factory=list)
     references: list[str] = Field(min_length=1)

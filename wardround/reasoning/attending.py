@@ -20,7 +20,9 @@ from wardround.reasoning.hypotheses import (
     Ranking,
     Verdict,
     coverage_verdict,
+    explains_itself,
     hypothesis_space,
+    likely_source,
     rank,
 )
 from wardround.reasoning.records import cite, item_for, pct, record_assessment, record_posterior
@@ -127,6 +129,12 @@ def compose_rationale(kb: KnowledgeBase, ledger: Ledger, primary: DifferentialIt
     if primary.explains:
         w.say(f"It explains {finding_list(primary.explains)}.", [i for r in primary.explains for i in r.evidence[:1]],
               "explains", inline=True)
+    cond = kb.conditions.get(primary.condition)
+    source = likely_source(cond, kb, [r.finding for r in primary.explains]) if cond is not None else None
+    if source is not None:
+        by_source = [r for r in primary.explains if explains_itself(source, r.finding)]
+        w.say(f"Likely source: {source.name}, which accounts for {finding_list(by_source)}.",
+              [i for r in by_source for i in r.evidence[:1]], "source", inline=True)
     if verdict.unexplained:
         others = [x for x in differential[1:] if {r.finding for r in x.explains} & {r.finding for r in verdict.unexplained}]
         tail = f"; {others[0].name} would account for some of them" if others else ""

@@ -74,16 +74,53 @@ def _ref(kb: KnowledgeBase, finding_id: str, st: FindingStatus) -> FindingRef:
     return FindingRef(finding=finding_id, name=f.name if f else finding_id, evidence=st.ids[:3])
 
 
-def explains(condition: Condition, finding_id: str) -> bool:
-    """Whether a present finding is accounted for by ``condition``.
-
-    LR+ > 1, a presenting finding, a finding listed in ``explains``, or one whose recorded LR is only for its
-    absence (the condition expects it: missing, it counts against).
-    """
+def explains_itself(condition: Condition, finding_id: str) -> bool:
+    """``explains`` without the condition's sources: what the condition accounts for on its own."""
     if condition.explains_finding(finding_id):
         return True
     lr = condition.findings.get(finding_id)
     return lr is not None and lr.lr_pos is None and lr.lr_neg is not None and lr.lr_neg < 1.0
+
+
+def explains(condition: Condition, finding_id: str, kb: KnowledgeBase | None = None) -> bool:
+    """Whether a present finding is accounted for by ``condition``.
+
+    LR+ > 1, a presenting finding, a finding listed in ``explains``, one whose recorded LR is only for its
+    absence (the condition expects it: missing, it counts against), or -- given ``kb`` -- a finding that one of
+    the condition's ``sources`` explains (the cough of the pneumonia behind a sepsis).
+    """
+    if explains_itself(condition, finding_id):
+        return True
+    return kb is not None and any(
+        src in kb.conditions and explains_itself(kb.conditions[src], finding_id) for src in condition.sources)
+
+
+def _linked_sources(condition: Condition, kb: KnowledgeBase, salient: list[str]) -> list[Condition]:
+    """The sources whose findings ``condition`` is credited with in this case.
+
+    A source counts only where it leaves unexplained a salient finding that the condition explains by itself
+    (the hypotension of a sepsis beside a pneumonia): when the source alone accounts for everything, the simpler
+    explanation is the source, and the linked pair earns no credit (parsimony).
+    """
+    own = {fid for fid in salient if explains_itself(condition, fid)}
+    out = []
+    for src in condition.sources:
+        cond = kb.conditions.get(src)
+        if cond is not None and any(not explains_itself(cond, fid) for fid in own):
+            out.append(cond)
+    return out
+
+
+def likely_source(condition: Condition, kb: KnowledgeBase, present: Iterable[str]) -> Condition | None:
+    """The source of ``condition`` (``Condition.sources``) that explains most of the ``present`` findings."""
+    wanted = list(present)
+    best, best_n = None, 0
+    for src in condition.sources:
+        cond = kb.conditions.get(src)
+        n = sum(explains_itself(cond, fid) for fid in wanted) if cond else 0
+        if n > best_n:
+            best, best_n = cond, n
+    return best
 
 
 def salient_present(kb: KnowledgeBase, status: dict[str, FindingStatus]) -> list[str]:
@@ -128,9 +165,10 @@ def assess(condition: Condition, status: dict[str, FindingStatus], kb: Knowledge
     unexplained: list[FindingRef] = []
     if salient is None:
         salient = _salient_refs(kb, status)
+    linked = _linked_sources(condition, kb, list(salient))
     for fid, ref in salient.items():
         st = status[fid]
-        if explains(condition, fid):
+        if explains_itself(condition, fid) or any(explains_itself(src, fid) for src in linked):
             explained.append(ref)
             continue
         unexplained.append(ref)
