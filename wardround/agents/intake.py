@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from wardround.case import Case
 from wardround.evidence import Evidence, EvidenceWriter
+from wardround.extract.context import assertion_context
 from wardround.extract.reader import note_facts
 from wardround.injection import reading_text
 from wardround.knowledge import Finding, KnowledgeBase
@@ -25,16 +25,14 @@ _VITAL_LABELS = {
 _QUANTITY_NAMES = {"temperature_c": "temperature", "weight_kg": "weight", "height_cm": "height"}
 
 
-@dataclass
-class FindingStatus:
-    """Whether a finding is present or explicitly absent, and the evidence ids that say so."""
-
-    present: bool
-    ids: list[str] = field(default_factory=list)
-
-
 def _describe_rule(rule: object) -> str:
     return f"{rule.op} {rule.value:g}"  # type: ignore[attr-defined]
+
+
+def _todays(note: str, fact) -> bool:
+    """Whether a value read from the note is the patient's, today: not a relative's, not an earlier visit's."""
+    ctx = assertion_context(note, fact.start, fact.end)
+    return not (ctx.family or ctx.earlier or (ctx.hypothetical and not ctx.negated))
 
 
 def _vital_findings(kb: KnowledgeBase, vital: str) -> list[Finding]:
@@ -92,7 +90,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
         seen_vitals.add(name)
         _vital_evidence(w, case, kb, name, float(value), {"field": f"vitals.{name}"})
     for fact in facts.vitals:
-        if fact.name in seen_vitals:
+        if fact.name in seen_vitals or not _todays(note, fact):
             continue
         seen_vitals.add(fact.name)
         _vital_evidence(w, case, kb, fact.name, fact.canonical_value, {"span": (fact.start, fact.end)},
@@ -110,7 +108,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
         _lab_evidence(w, case, kb, lab.analyte or lab.name, canonical, {"field": f"labs[{i}].value"},
                       shown=(lab.value, lab.unit), recorded=lab.value)
     for fact in facts.labs:
-        if fact.name in seen_labs:
+        if fact.name in seen_labs or not _todays(note, fact):
             continue
         seen_labs.add(fact.name)
         _lab_evidence(w, case, kb, fact.name, fact.canonical_value, {"span": (fact.start, fact.end)},
@@ -175,19 +173,3 @@ def _measured(w: EvidenceWriter, case: Case, src: dict, text: str, value: object
     for f, holds, rule in checks:
         _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(rule)})",
               value, unit, finding=f.id, present=holds, quantity=quantity)
-
-
-def finding_status(evidence: Iterable[Evidence]) -> dict[str, FindingStatus]:
-    """Collapse evidence into one status per finding; a documented or measured presence beats an absence."""
-    status: dict[str, FindingStatus] = {}
-    for ev in evidence:
-        if not ev.finding or ev.present is None:
-            continue
-        cur = status.get(ev.finding)
-        if cur is None:
-            status[ev.finding] = FindingStatus(ev.present, [ev.id])
-        elif cur.present == ev.present:
-            cur.ids.append(ev.id)
-        elif ev.present and not cur.present:
-            status[ev.finding] = FindingStatus(True, [ev.id])
-    return status

@@ -27,11 +27,10 @@ _NEGATION_PRE = (
 # Post-triggers: their scope runs backwards to the start of the sentence or a terminator.
 _NEGATION_POST = ("was ruled out", "is ruled out", "were ruled out", "has been ruled out", "absent",
                   "was negative", "were negative", "is negative", "are negative", "not present", "unlikely",
-                  "resolved")
+                  "resolved", "excluded", "was excluded", "were excluded", "has been excluded", "not seen",
+                  "not shown", "not demonstrated")
 _HISTORICAL_PRE = ("history of", "h/o", "hx of", "past medical history", "pmh", "previous", "prior",
                    "previously", "in the past")
-_FAMILY_PRE = ("family history", "fhx", "mother", "father", "brother", "sister", "sibling", "son", "daughter",
-               "grandmother", "grandfather", "aunt", "uncle", "mother's", "father's")
 _HYPOTHETICAL_PRE = ("if", "return if", "should", "in case of", "to rule out", "rule out", "r/o", "evaluate for",
                      "concern for", "possible", "possibly", "suspected", "suspect", "questionable",
                      "cannot exclude", "may have", "risk of", "workup for", "monitor for")
@@ -50,6 +49,9 @@ class Context:
     historical: bool = False
     family: bool = False
     hypothetical: bool = False
+    #: about an earlier encounter (a previous admission or visit, "two months ago", a past-history section), not
+    #: today's: its vitals, results and symptoms are not today's findings
+    earlier: bool = False
     trigger: str | None = None
     trigger_start: int | None = None
 
@@ -118,9 +120,95 @@ def _lowered(window: str) -> str | None:
 _PRE_NEG = _Triggers(_NEGATION_PRE)
 _POST_NEG = _Triggers(_NEGATION_POST)
 _HIST = _Triggers(_HISTORICAL_PRE)
-_FAM = _Triggers(_FAMILY_PRE)
 _HYPO = _Triggers(_HYPOTHETICAL_PRE)
 _TERM = _Triggers(_TERMINATORS, extra="[:]")
+# Experiencer (ConText): a relative as the subject of a clinical statement, not any mention of one ("brought in
+# by her daughter" is not about the daughter's health).
+_RELATIVE = (r"(?:father|mother|dad|mum|mom|brother|sister|sibling|son|daughter|grandmother|grandfather|aunt|"
+             r"uncle|cousin|parents?|twin)")
+_FAMILY_RX = re.compile(
+    r"\b(?:family history|fhx|f/h|family hx)\b"
+    rf"|\b{_RELATIVE}(?:'s)?\s+(?:had|has|have|with|died|was diagnosed|diagnosed|suffered|developed|underwent|"
+    r"passed away|who had)\b"
+    rf"|\b(?:in|of) (?:his|her|their|the patient's|a) {_RELATIVE}\b"
+    rf"|\b{_RELATIVE}'s\b|\b{_RELATIVE}\s*:", re.I)
+# What ends an experiencer or temporal scope: a change back to the patient or to today (ConText terminators for
+# those scopes; "with" and ":" do not end them: "Family history: father with an MI").
+_SCOPE_END = re.compile(
+    r"\b(?:but|however|although|though|except|apart from|aside from|the patient|patient|presents|presented|"
+    r"today|now|currently|this admission|on admission|on arrival|at presentation|this time|this morning|"
+    r"tonight|this evening|himself|herself)\b", re.I)
+_NUMBER_WORD = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|few|many)"
+_ENCOUNTER = r"(?:admissions?|visits?|attendances?|presentations?|episodes?|clinic|appointments?|reviews?|encounters?)"
+# Temporality (ConText "historical" for an encounter): an earlier visit or admission, or months and years ago.
+# Days and hours ago are left alone: they date today's illness ("pain began two days ago").
+_EARLIER_RX = re.compile(
+    rf"\b{_NUMBER_WORD}\s+(?:months?|years?)\s+(?:ago|earlier|before|previously)\b"
+    rf"|\b(?:last|previous|prior|earlier|an earlier|a previous|a prior|his last|her last|their last)\s+"
+    rf"(?:hospital\s+)?{_ENCOUNTER}\b"
+    rf"|\b(?:at|on|during) (?:a|an|his|her|their) (?:visit|admission|clinic|appointment|review|attendance)\b"
+    rf"[^.;\n]{{0,40}}\b{_NUMBER_WORD}\s+(?:weeks?|months?|years?)\s+ago\b"
+    rf"|\b{_NUMBER_WORD}\s+weeks?\s+ago\b[^.;\n]{{0,40}}\b(?:at|in|on|during)\s+(?:a\s+|the\s+|his\s+|her\s+)?"
+    rf"(?:visit|clinic|admission|appointment|review|attendance|surgery|practice)\b"
+    r"|\blast (?:year|month)\b|\bin (?:19|20)\d\d\b", re.I)
+# Section headers: a family-history or past-history section holds no finding of today's illness.
+_SECTION_RX = re.compile(
+    r"(?:^|\n|(?<=[.;!?])[ \t]+)[ \t]*(?P<name>family history|fhx|fh|family hx|social history|shx|"
+    r"past medical history|pmhx?|past history|past medical and surgical history|previous admissions?|"
+    r"earlier history[^:\n]{0,80}|prior admissions?|old notes|history of (?:presenting|present) (?:complaint|illness)|"
+    r"hpi|hpc|presenting complaint|examination|on examination|o/e|investigations|results|assessment|impression|"
+    r"plan|medications|drug history|allergies|today|current admission)\s*[:\-\u2013]", re.I)
+_SECTION_KIND = {"family history": "family", "fhx": "family", "fh": "family", "family hx": "family",
+                 "past medical history": "past", "pmh": "past", "pmhx": "past", "past history": "past",
+                 "past medical and surgical history": "past", "previous admission": "past",
+                 "previous admissions": "past", "prior admission": "past", "prior admissions": "past",
+                 "old notes": "past"}
+
+
+@lru_cache(maxsize=64)
+def sections(text: str) -> tuple[tuple[int, int, str], ...]:
+    """``(start, end, kind)`` of the family-history and past-history sections of ``text``.
+
+    A section runs from its header ("Family history:", "PMH -", "Earlier history (previous admissions):") to the
+    next header or blank line. Past-medical-history lists name the patient's conditions (risk factors, kept);
+    sections of earlier encounters ("previous admissions", "earlier history") are not today's findings.
+    """
+    heads = list(_SECTION_RX.finditer(text))
+    out = []
+    for i, m in enumerate(heads):
+        name = " ".join(m.group("name").lower().split())
+        kind = "earlier" if name.startswith("earlier history") else _SECTION_KIND.get(name)
+        if kind is None:
+            continue
+        stop = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        blank = re.search(r"\n[ \t]*\n", text[m.end():stop])
+        out.append((m.start("name"), m.end() + blank.start() if blank else stop, kind))
+    return tuple(out)
+
+
+def section_kind(text: str, pos: int) -> str | None:
+    """``family``, ``past`` or ``earlier`` when ``pos`` lies in such a section of ``text``, else ``None``."""
+    for a, b, kind in sections(text):
+        if a <= pos < b:
+            return kind
+    return None
+
+
+def _in_scope(rx: re.Pattern[str], before: str, after: str, *, both: bool) -> bool:
+    """Whether a trigger of ``rx`` reaches the mention: before it (or, with ``both``, after it) within the
+    sentence window, with no ``_SCOPE_END`` word between trigger and mention."""
+    found = None
+    for found in rx.finditer(before):  # noqa: B007 - the nearest trigger before the mention
+        pass
+    if found is not None and not _SCOPE_END.search(before[found.end():]):
+        return True
+    if both:
+        m = rx.search(after)
+        if m is not None and not _SCOPE_END.search(after[:m.start()]):
+            return True
+    return False
+
+
 _PSEUDO = re.compile(r"\b(?:no increase|not only|no change|not necessarily|without difficulty|no further "
                      r"(?:workup|imaging)|gram[- ]negative|not ruled out|no doubt)\b", re.I)
 
@@ -194,5 +282,8 @@ def assertion_context(text: str, start: int, end: int) -> Context:
         found = triggers.spans(before, low_before)
         return bool(found) and not _TERM.found(before[found[-1][1]:], low_before and low_before[found[-1][1]:])
 
-    return Context(negated=negated, historical=scoped(_HIST), family=scoped(_FAM),
-                   hypothetical=scoped(_HYPO), trigger=trigger, trigger_start=trigger_start)
+    section = section_kind(text, start)
+    family = section == "family" or _in_scope(_FAMILY_RX, before, "", both=False)
+    earlier = section == "earlier" or _in_scope(_EARLIER_RX, before, after, both=True)
+    return Context(negated=negated, historical=scoped(_HIST) or section == "past" or earlier, family=family,
+                   hypothetical=scoped(_HYPO), earlier=earlier, trigger=trigger, trigger_start=trigger_start)

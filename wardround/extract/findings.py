@@ -60,7 +60,8 @@ def _lexicon(kb: KnowledgeBase) -> tuple[re.Pattern[str], dict[str, list[str]]] 
 
 
 def extract_findings(text: str, kb: KnowledgeBase) -> list[FindingMention]:
-    """Every knowledge-base finding phrase in ``text`` (longest match wins), skipping family and hypothetical."""
+    """Every knowledge-base finding phrase in ``text`` (longest match wins), skipping family and hypothetical
+    mentions, and mentions from an earlier encounter except the patient's risk factors (a previous DVT)."""
     lexicon = _lexicon(kb)
     if lexicon is None:
         return []
@@ -74,5 +75,7 @@ def extract_findings(text: str, kb: KnowledgeBase) -> list[FindingMention]:
         quote_start = ctx.trigger_start if ctx.negated and ctx.trigger_start is not None and \
             ctx.trigger_start < m.start() else m.start()
         for fid in index.get(key, []):
+            if ctx.earlier and kb.findings[fid].kind != "risk_factor":
+                continue  # a symptom or result of an earlier encounter is not today's finding
             out.append(FindingMention(fid, not ctx.negated, m.start(), m.end(), quote_start, ctx))
     return out

@@ -269,9 +269,21 @@ class Condition(BaseModel):
     #: source explains are explained by this condition too, so the source's cough or dysuria do not count
     #: against it (a linked pair, as INTERNIST-1 links a disease to its causes); the report names the source.
     sources: list[str] = Field(default_factory=list)
+    #: Ages (years, inclusive; ``None``: open) and sex of the population the prior describes. The shipped priors
+    #: describe adults; a condition is not a candidate for a patient outside its population (an acute coronary
+    #: syndrome in an infant), whatever the findings. Unknown age or sex fits.
+    ages: tuple[float | None, float | None] = (18, None)
+    sex: Literal["female", "male"] | None = None
     next_steps: list[str] = Field(default_factory=list)
     calculators: list[str] = Field(default_factory=list)
     references: list[str] = Field(min_length=1)
+
+    def fits(self, age: float | None, sex: str | None) -> bool:
+        """Whether a patient of ``age`` and ``sex`` belongs to the population of the prior (unknown fits)."""
+        low, high = self.ages
+        if age is not None and ((low is not None and age < low) or (high is not None and age > high)):
+            return False
+        return not (self.sex and sex in ("female", "male") and sex != self.sex)
 
     def explains_finding(self, finding_id: str) -> bool:
         """Whether a present ``finding_id`` is accounted for by this condition (LR+ > 1, presenting or listed)."""

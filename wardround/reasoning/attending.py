@@ -13,7 +13,7 @@ from wardround.case import Case
 from wardround.config import WardConfig
 from wardround.evidence import Evidence, EvidenceWriter, Ledger
 from wardround.knowledge import KnowledgeBase
-from wardround.reasoning.findings import finding_status
+from wardround.reasoning.findings import finding_status, patient_of
 from wardround.reasoning.hypotheses import (
     ENTRY_LR,
     Assessment,
@@ -43,7 +43,7 @@ def consulted_names(kb: KnowledgeBase, specialties: Iterable[str]) -> list[str]:
 
 def case_ranking(kb: KnowledgeBase, ledger: Ledger, config: WardConfig) -> Ranking:
     """The posterior over the whole hypothesis space from every finding in the ledger."""
-    return rank(kb, finding_status(ledger), hypothesis_space(kb, config.specialties))
+    return rank(kb, finding_status(ledger), hypothesis_space(kb, config.specialties), patient_of(ledger))
 
 
 def finding_list(refs: list[FindingRef]) -> str:

@@ -30,3 +30,22 @@ def finding_status(evidence: Iterable[Evidence]) -> dict[str, FindingStatus]:
         elif ev.present and not cur.present:
             status[ev.finding] = FindingStatus(True, [ev.id])
     return status
+
+
+@dataclass(frozen=True)
+class Patient:
+    """Who the patient is, as far as priors care: age in years and sex (``None`` when unknown)."""
+
+    age: float | None = None
+    sex: str | None = None
+
+
+def patient_of(evidence: Iterable[Evidence]) -> Patient:
+    """The patient's age and sex from the intake evidence (``quantity`` age / sex)."""
+    age = sex = None
+    for ev in evidence:
+        if ev.quantity == "age" and age is None and isinstance(ev.value, (int, float)):
+            age = float(ev.value)
+        elif ev.quantity == "sex" and sex is None and isinstance(ev.value, str):
+            sex = ev.value
+    return Patient(age, sex)

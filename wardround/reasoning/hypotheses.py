@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from wardround.knowledge import Condition, KnowledgeBase
 from wardround.knowledge.bayes import post_test_probability
 from wardround.reasoning import engine
-from wardround.reasoning.findings import FindingStatus
+from wardround.reasoning.findings import FindingStatus, Patient
 from wardround.report import Coverage, FindingRef
 
 #: A condition enters a differential only when the case's findings together favour it by at least this factor
@@ -141,7 +141,7 @@ def _salient_refs(kb: KnowledgeBase, status: dict[str, FindingStatus]) -> dict[s
 
 
 def assess(condition: Condition, status: dict[str, FindingStatus], kb: KnowledgeBase,
-           salient: dict[str, FindingRef] | None = None) -> Assessment:
+           salient: dict[str, FindingRef] | None = None, patient: Patient | None = None) -> Assessment:
     """Score ``condition`` over the case's findings (LR+ if present, LR- if absent, the leak if unexplained).
 
     ``salient`` is ``_salient_refs(kb, status)``, passed in when many conditions are scored over one case.
@@ -179,6 +179,8 @@ def assess(condition: Condition, status: dict[str, FindingStatus], kb: Knowledge
             opposing.extend(st.ids[:3])
     in_population = not condition.presenting or any(
         (st := status.get(fid)) is not None and st.present for fid in condition.presenting)
+    if patient is not None and not condition.fits(patient.age, patient.sex):
+        in_population = False  # the prior describes other patients (adults; one sex)
     return Assessment(condition, lrs, contributions, list(dict.fromkeys(supporting)),
                       list(dict.fromkeys(opposing)), explained, unexplained, in_population)
 
@@ -212,7 +214,8 @@ def hypothesis_space(kb: KnowledgeBase, specialties: Iterable[str] | None = None
     return [c for c in kb.conditions.values() if c.specialty in wanted]
 
 
-def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterable[Condition] | None = None) -> Ranking:
+def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterable[Condition] | None = None,
+         patient: Patient | None = None) -> Ranking:
     """Score every condition over the case's findings and normalise them with "none of these".
 
     A condition outside its presenting population takes no share: its prior describes other patients.
@@ -220,7 +223,7 @@ def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterab
     """
     pool = list(conditions) if conditions is not None else list(kb.conditions.values())
     salient = _salient_refs(kb, status)
-    assessed = [assess(c, status, kb, salient) for c in pool]
+    assessed = [assess(c, status, kb, salient, patient) for c in pool]
     shares = engine.normalise({a.condition.id: a.score for a in assessed if a.in_population},
                               engine.log_odds(engine.NONE_PRIOR))
     for a in assessed:

@@ -76,10 +76,11 @@ def apply_review(kb: KnowledgeBase, case: Case, ledger: Ledger, diagnosis: Diagn
         ranking = case_ranking(kb, ledger, config)
         assessment = ranking.get(cond.id)
         if assessment is None:  # outside the configured specialties: assess it on its own
-            from wardround.reasoning.findings import finding_status
+            from wardround.reasoning.findings import finding_status, patient_of
             from wardround.reasoning.hypotheses import rank
 
-            ranking = rank(kb, finding_status(ledger), [*(a.condition for a in ranking.hypotheses), cond])
+            ranking = rank(kb, finding_status(ledger), [*(a.condition for a in ranking.hypotheses), cond],
+                           patient_of(ledger))
             assessment = ranking.get(cond.id)
         assert assessment is not None
         posterior = record_posterior(ranking, kb, writer, "review")
