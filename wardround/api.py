@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,31 @@ def result_from_state(state: dict[str, Any]) -> WardResult:
     return result
 
 
+def new_thread_id() -> str:
+    """A fresh checkpoint thread id (a random uuid): every run gets its own thread unless one is given."""
+    return uuid.uuid4().hex
+
+
+def check_thread_free(graph: Any, thread_id: str, where: str = "the checkpointer") -> None:
+    """Refuse to start a new ward round on a thread that already holds one (finished or awaiting review).
+
+    Running a second case on such a thread would merge its state into the old one (opinions and issues
+    accumulate), so the report would mix two rounds. A graph without a checkpointer has no threads to check.
+    """
+    if getattr(graph, "checkpointer", None) in (None, False):
+        return
+    snapshot = graph.get_state({"configurable": {"thread_id": thread_id}})
+    if not snapshot.values:
+        return
+    if snapshot.next:
+        raise CaseError("thread_id", f"thread {thread_id!r} in {where} is paused, waiting for human review",
+                        f"resume it with `wardround review {thread_id} --db ...`, or start a new ward round on "
+                        "a new thread (omit --thread-id for a fresh one)")
+    raise CaseError("thread_id", f"thread {thread_id!r} in {where} already holds a finished ward round",
+                    "omit --thread-id (each run gets a fresh thread) or give a new --thread-id; a finished "
+                    "thread is never reused, so two rounds cannot mix")
+
+
 def run(case: Case | dict | str | Path, model: Any = "rules", *, graph: Any = None,
         thread_id: str | None = None, **options: Any) -> WardResult:
     """Run one case through the ward round and return the verified, cited result.
@@ -71,14 +97,15 @@ def run(case: Case | dict | str | Path, model: Any = "rules", *, graph: Any = No
         case: a ``Case``, a dict, a path to a JSON/YAML/text case file, or note text.
         model: ``"rules"`` (embedded reasoner, the default) or a chat-model spec.
         graph: a compiled graph to use instead of the default (e.g. one with a checkpointer).
-        thread_id: checkpoint thread id (only meaningful with a checkpointer).
+        thread_id: checkpoint thread id (only meaningful with a checkpointer); default a fresh uuid per run. A
+            thread that already holds a ward round is refused (``CaseError``), never merged into.
         **options: ``WardConfig`` fields, e.g. ``max_specialists=4``, ``specialties=[...]``.
     """
     c = as_case(case)
     cfg = WardConfig(model=model, **options)
     g = graph if graph is not None else _default_graph()
-    configurable: dict[str, Any] = {"ward": cfg}
-    if thread_id is not None:
-        configurable["thread_id"] = thread_id
+    tid = thread_id if thread_id is not None else new_thread_id()
+    check_thread_free(g, tid)
+    configurable: dict[str, Any] = {"ward": cfg, "thread_id": tid}
     state = g.invoke({"case": c}, {"configurable": configurable})
     return result_from_state(state)

@@ -19,7 +19,7 @@ from wardround.errors import CaseError
 from wardround.evidence import Evidence, EvidenceWriter, Ledger
 from wardround.knowledge import KnowledgeBase, load_knowledge
 from wardround.reasoning import attending
-from wardround.reasoning.findings import finding_status
+from wardround.reasoning.findings import finding_status, patient_of
 from wardround.reasoning.hypotheses import ENTRY_LR, Assessment, hypothesis_space, rank
 from wardround.reasoning.records import cite, pct, record_assessment, record_posterior
 from wardround.report import Diagnosis, Opinion, TriageDecision
@@ -108,7 +108,7 @@ class RulesSpecialist:
         issues: list[str] = []
         imaging = self._image(specialty, case, ledger, writer, config, issues)
         work = Ledger(entries={**ledger.entries, **writer.items})
-        ranking = rank(kb, finding_status(work), hypothesis_space(kb, config.specialties))
+        ranking = rank(kb, finding_status(work), hypothesis_space(kb, config.specialties), patient_of(work))
         mine = [a for a in ranking.hypotheses if a.condition.specialty == specialty]
         supported = [a for a in mine if a.enters]
         # With no candidate the specialty's nearest condition is kept so the attending sees its view, and the
@@ -163,11 +163,18 @@ class RulesSpecialist:
                 continue
             method, finding = plan
             from wardround.errors import WardroundError
-            from wardround.tools.segmentation import record_evidence, segment_study
+            from wardround.tools.segmentation import ImplausibleImageError, record_evidence, segment_study
 
-            folder = Path(config.run_dir or os.environ.get("WARDROUND_RUN_DIR", "runs")) / _safe(case.id) / specialty
+            folder = artifact_dir(config, case.id, specialty)
+            # the content must fit the label before anything is read from it (an unlabelled study is read as a
+            # head by imaging_plan, so it is checked as one)
+            region = study.body_region or "head"
             try:
-                result = segment_study(study.path, method, out_dir=folder)
+                result = segment_study(study.path, method, out_dir=folder, body_region=region,
+                                       modality=study.modality)
+            except ImplausibleImageError as exc:
+                issues.append(f"{specialty}: image not read: {exc}")  # names the file, label and findings
+                continue
             except WardroundError as exc:
                 issues.append(f"{specialty}: {method} segmentation of {Path(study.path).name} failed: {exc}")
                 continue
@@ -254,7 +261,31 @@ def imaging_plan(specialty: str, study: ImagingStudy) -> tuple[str, str | None] 
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "case"
+    """``name`` as one harmless path component: ``[A-Za-z0-9_-]`` and inner dots only, never ``.``/``..``."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._")[:80]
+    return cleaned or "case"
+
+
+def artifact_dir(config: WardConfig, case_id: str, specialty: str) -> Path:
+    """The folder of one specialist's artifacts in this run: ``RUN_DIR/<case id>-<run id>/<specialty>/``.
+
+    The run id is a short hash of the checkpoint thread id (each run gets its own thread), so two runs of a
+    case never overwrite each other's masks; outside a graph run a fresh random id is used. Case id and
+    specialty are sanitised to one path component each, so neither can leave ``RUN_DIR``.
+    """
+    import hashlib
+    import uuid
+
+    thread_id: str | None = None
+    try:
+        from langgraph.config import get_config
+
+        thread_id = (get_config().get("configurable") or {}).get("thread_id")
+    except (RuntimeError, ImportError):  # not inside a graph run
+        thread_id = None
+    token = (hashlib.sha256(str(thread_id).encode("utf-8")).hexdigest() if thread_id else uuid.uuid4().hex)[:8]
+    root = Path(config.run_dir or os.environ.get("WARDROUND_RUN_DIR", "runs"))
+    return root / f"{_safe(case_id)}-{token}" / _safe(specialty)
 
 
 def _with_measurements(cid: str, filled: Any, given: dict[str, tuple[float, str]],

@@ -64,13 +64,17 @@ def medcalc_command(
 
     # Both modes run through the evaluation runner (resume, manifest, bootstrap CI); the per-row work and the
     # summary figures are those of wardround.evals.medcalc (oracle) and wardround.evals.medcalc_note (note).
+    from wardround.cli.common import exclusive_out
     from wardround.evals.datasets.medcalc import medcalc_task
     from wardround.evals.runner import RunOptions, run_task
     from wardround.redact import scrubbed_logs, source_texts
 
+    check_columns(data, MEDCALC_COLUMNS[mode], "--data")
+    if corrected is not None:
+        check_columns(corrected, CORRECTED_COLUMNS, "--corrected")
     try:
         task = medcalc_task(data, mode=mode, corrected=corrected, assume_normal=assume_normal, limit=limit)
-        with scrubbed_logs(enabled=not log_text) as logs:
+        with exclusive_out(out), scrubbed_logs(enabled=not log_text) as logs:
             if logs is not None:
                 for item in task.items:
                     logs.add_source(*source_texts([item.case, item.payload]))
@@ -80,6 +84,14 @@ def medcalc_command(
                                                      progress=False if quiet else None, log_text=log_text))
     except WardroundError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except KeyError as exc:  # a column check_columns does not know about
+        typer.echo(f"error: --data: {str(data)!r} has no column {exc.args[0]!r}; give a MedCalc-Bench CSV with "
+                   "its header row", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(f"error: --out: cannot write {str(exc.filename or out)!r} ({exc.strerror or exc}); give a "
+                   "writable folder for --out", err=True)
         raise typer.Exit(2) from None
 
     def pct(x: float | None) -> str:
@@ -99,6 +111,31 @@ def medcalc_command(
         typer.echo(f"accuracy 95% bootstrap CI: {pct(ci[0])} to {pct(ci[1])}")
     typer.echo(f"wrote {out / 'items.jsonl'} and {out / 'summary.json'}")
 
+
+
+_COMMON = ("Row Number", "Calculator Name", "Category", "Ground Truth Answer", "Lower Limit", "Upper Limit")
+MEDCALC_COLUMNS = {"oracle": _COMMON + ("Output Type", "Relevant Entities"),
+                   "note": _COMMON + ("Patient Note", "Question")}
+CORRECTED_COLUMNS = ("Unique ID", "Ground Truth Answer", "Lower Limit", "Upper Limit")
+
+
+def check_columns(path: Path, needed: tuple[str, ...], option: str) -> None:
+    """Exit 2 naming the first column of ``needed`` missing from the CSV header of ``path``."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        typer.echo(f"error: {option}: cannot read {str(path)!r} as a CSV ({exc})", err=True)
+        raise typer.Exit(2) from None
+    have = {h.strip() for h in header}
+    missing = [c for c in needed if c not in have]
+    if missing:
+        typer.echo(f"error: {option}: {str(path)!r} has no column {missing[0]!r}"
+                   + (f" (nor {', '.join(repr(m) for m in missing[1:])})" if missing[1:] else "")
+                   + "; give a MedCalc-Bench CSV with its header row", err=True)
+        raise typer.Exit(2)
 
 
 # The generic dataset commands are plain functions in eval_harness, registered here (one import direction).

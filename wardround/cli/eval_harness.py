@@ -69,11 +69,17 @@ def run_and_report(task: Any, out: Path, *, concurrency: int, timeout: float, re
     opts = RunOptions(concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
                       ray_address=ray_address, seed=seed, retry_errors=retry_errors, overwrite=overwrite,
                       progress=False if quiet else None, log_text=log_text)
-    with scrubbed_logs(enabled=not log_text) as logs:
+    from wardround.cli.common import exclusive_out, fail
+
+    with exclusive_out(out), scrubbed_logs(enabled=not log_text) as logs:
         if logs is not None:
             for item in task.items:
                 logs.add_source(*source_texts([item.case, item.payload]))
-        summary = run_task(task, out, opts, manifest_extra=extra)
+        try:
+            summary = run_task(task, out, opts, manifest_extra=extra)
+        except OSError as exc:
+            fail("--out", f"cannot write {str(exc.filename or out)!r} ({exc.strerror or exc}); items finished "
+                 "so far are kept in items.jsonl and resume", "give a writable folder for --out")
     print_summary(summary, out)
     return summary
 
@@ -193,10 +199,15 @@ def compare_command(
     from wardround.cli.common import handle_errors
 
     with handle_errors(debug):
+        from wardround.cli.common import fail
         from wardround.evals.compare import compare_runs, comparison_text
 
         result = compare_runs(run_a, run_b, seed=seed)
-        if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
         typer.echo(json.dumps(result, indent=2, default=str) if as_json else comparison_text(result))
+        if out is not None:  # after printing: an unwritable --out never loses the comparison
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+            except OSError as exc:
+                fail("--out", f"cannot write {str(out)!r} ({exc.strerror or exc}); the comparison above was "
+                     "printed but not saved", "give a writable file path for --out")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from wardround.cli.common import console, fail, handle_errors
+from wardround.cli.common import CONTROL_CHARS, console, error_line, fail, handle_errors
 
 
 def run_command(
@@ -23,7 +25,9 @@ def run_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the WardResult as JSON.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Show each node's update, and a model's tokens, tool calls "
                                          "and new evidence, as they happen.")] = False,
-    thread_id: Annotated[str | None, typer.Option("--thread-id", help="Checkpoint thread id (with --db).")] = None,
+    thread_id: Annotated[str | None, typer.Option("--thread-id", help="Checkpoint thread id (with --db); default a "
+                                                  "fresh id per run. A thread that already holds a ward round "
+                                                  "is refused.")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="SQLite checkpoint file; a thread can resume from it.")] = None,
     review: Annotated[bool, typer.Option("--review", help="Pause at the attending for human review (needs --db).")] = False,
     max_specialists: Annotated[int, typer.Option("--max-specialists", min=1, max=12)] = 3,
@@ -35,43 +39,131 @@ def run_command(
 ) -> None:
     """Run one case through the ward round and print the cited diagnosis."""
     with handle_errors(debug), contextlib.ExitStack() as stack:
-        from wardround.api import as_case, result_from_state
-        from wardround.case import Expected, load_case_file
+        from wardround.api import check_thread_free, new_thread_id, result_from_state
+        from wardround.case import Expected
         from wardround.config import WardConfig
         from wardround.redact import scrubbed_logs
 
         logs = stack.enter_context(scrubbed_logs(enabled=not log_text))
         expected: Expected | None = None
-        if Path(case).suffix:  # a case file: its gold label is read beside the case, never into it
-            loaded = load_case_file(Path(case))
-            c, expected = loaded.case, loaded.expected
-        else:
-            c = as_case(case)
+        c, expected = _read_case_argument(case)
         if logs is not None:
             logs.add_source(c.note, c.chief_complaint, c.question)
         if review and db is None:
-            fail("--review", "human review needs a checkpoint to resume from", "add --db PATH --thread-id ID")
+            fail("--review", "human review needs a checkpoint to resume from", "add --db PATH")
         cfg = WardConfig(model=model, triage_model=triage_model, specialist_model=specialist_model,
                          attending_model=attending_model, max_specialists=max_specialists, human_review=review,
                          knowledge=str(knowledge) if knowledge else None)
-        with _graph(db) as graph:
-            configurable: dict[str, Any] = {"ward": cfg.model_dump(mode="json"),
-                                            "thread_id": thread_id or c.id}
-            config = {"configurable": configurable}
-            inputs = {"case": c}
+        db_problem = _db_problem(db) if db is not None else None
+        if db_problem is not None and review:
+            fail("--db", f"{str(db)!r}: {db_problem}", _DB_FIX)
+        tid = thread_id or new_thread_id()
+        config = {"configurable": {"ward": cfg.model_dump(mode="json"), "thread_id": tid}}
+        inputs = {"case": c}
+
+        def invoke(graph: Any) -> dict:
             if stream and not as_json:
-                state = _stream(graph, inputs, config)
-            else:
-                state = graph.invoke(inputs, config)
-            if db is not None:
+                return _stream(graph, inputs, config)
+            return graph.invoke(inputs, config)
+
+        use_db = db if db_problem is None else None
+        state: dict | None = None
+        with _graph(use_db) as graph:
+            if use_db is not None:
+                check_thread_free(graph, tid, where=repr(str(db)))
+            try:
+                state = invoke(graph)
+            except sqlite3.Error as exc:
+                if use_db is None or review:
+                    raise
+                db_problem, use_db = f"{type(exc).__name__}: {exc}", None
+            if use_db is not None:
                 pending = graph.get_state(config)
                 if pending.next:
-                    _print_pending(pending, thread_id or c.id, db, as_json)
+                    _print_pending(pending, tid, use_db, as_json)
                     return
-            result = result_from_state(state)
+        if state is None:
+            with _graph(None) as graph:  # the checkpoint failed mid-run: redo the round without it, keep the result
+                state = invoke(graph)
+        result = result_from_state(state)
         _print_result(result, as_json, markdown, expected)
+        if db_problem is not None:
+            error_line(f"--db: {str(db)!r}: {db_problem}; the result above was printed but not saved to a "
+                       f"checkpoint; {_DB_FIX}")
+            raise typer.Exit(2)
         if not result.verified:
             raise typer.Exit(1)
+
+
+_DB_FIX = "give a writable SQLite file, e.g. --db runs/ward.sqlite (or omit --db)"
+
+
+def _db_problem(db: Path) -> str | None:
+    """Why ``db`` cannot hold checkpoints (not a SQLite file, unwritable, a folder...), or ``None`` when it can."""
+    if db.is_dir():
+        return "is a folder, not a SQLite file"
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"its folder cannot be created ({exc.strerror or exc})"
+    if db.exists() and not os.access(db, os.W_OK):
+        return "is not writable"
+    if not os.access(db.parent, os.W_OK | os.X_OK):
+        return f"its folder {str(db.parent)!r} is not writable"
+    try:
+        conn = sqlite3.connect(str(db))
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()  # fails on a file that is not SQLite
+            conn.execute("BEGIN IMMEDIATE")  # fails on a read-only database
+            conn.rollback()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return f"cannot be used as a checkpoint file ({exc})"
+    return None
+
+
+_CASE_SUFFIXES = (".json", ".yaml", ".yml", ".txt")
+
+
+def looks_like_path(arg: str) -> bool:
+    """Whether a ``run`` argument that names no existing file was meant as a path (not as note text).
+
+    A single word (no whitespace) is a path, as is text ending in a case-file suffix or starting like a path
+    (``/``, ``./``, ``../``, ``~``). Note text such as ``"65 y.o. male, BP 120/80"`` has spaces and is kept.
+    """
+    s = arg.strip()
+    if not s or "\n" in s:
+        return False
+    if not any(ch.isspace() for ch in s):
+        return True
+    return s.lower().endswith(_CASE_SUFFIXES) or s.startswith(("/", "./", "../", "~"))
+
+
+def _read_case_argument(arg: str) -> tuple[Any, Any]:
+    """(case, gold label or None) from the ``run`` argument: an existing case file, else note text.
+
+    A missing file is reported as such, never read as a one-line note.
+    """
+    from wardround.api import as_case
+    from wardround.case import load_case_file
+
+    p = Path(arg).expanduser() if len(arg) < 4096 and "\n" not in arg and "\x00" not in arg else None
+    try:
+        exists = p is not None and p.exists()
+    except (OSError, ValueError):
+        exists = False
+    if exists and p is not None:
+        if p.is_dir():
+            fail("case", f"{arg!r} is a folder", "give a case file (.json, .yaml or .txt)")
+        if p.suffix.lower() not in _CASE_SUFFIXES:
+            fail("case", f"{arg!r} is not a case file", "give a .json, .yaml or .txt case file")
+        loaded = load_case_file(p)  # the gold label is read beside the case, never into it
+        return loaded.case, loaded.expected
+    if looks_like_path(arg):
+        fail("path", f"case file {arg!r} does not exist (file not found)",
+             "check the path; note text given on the command line needs spaces between its words")
+    return as_case(arg), None
 
 
 def review_command(
@@ -94,6 +186,9 @@ def review_command(
             fail("--approve/--override", "give exactly one of them", "e.g. --approve or --override 'Pneumonia'")
         if not db.is_file():
             fail("--db", f"checkpoint file {str(db)!r} does not exist", "use the --db of the paused run")
+        problem = _db_problem(db)
+        if problem is not None:
+            fail("--db", f"{str(db)!r}: {problem}", "use the --db of the paused run")
         answer = {"action": "approve"} if approve else {"action": "override", "primary": override}
         answer.update(reviewer=reviewer, comment=comment)
         with _graph(db) as graph:
@@ -101,9 +196,22 @@ def review_command(
             snapshot = graph.get_state(config)
             if not snapshot.next:
                 fail("thread_id", f"thread {thread_id!r} is not waiting for review", "check the thread id")
+            from wardround.evidence import CITATION_RE
+
+            cited = list(dict.fromkeys(i.strip() for m in CITATION_RE.findall(comment) for i in m.split(",")))
+            known = set((snapshot.values or {}).get("ledger") or {})
+            unknown = [i for i in cited if i not in known]
+            if unknown:
+                fail("--comment", f"cites evidence {', '.join(f'[{i}]' for i in unknown)} that is not in the "
+                     f"ledger of thread {thread_id!r}; the review was not recorded",
+                     "cite only evidence ids shown in the report, or drop the brackets")
             state = graph.invoke(Command(resume=answer), config)
             result = result_from_state(state)
         _print_result(result, as_json, False)
+        if not result.verified:
+            error_line("the reviewed diagnosis failed verification (see the issues above), e.g. a comment "
+                       "citing evidence ids that are not in the ledger; fix: cite only ids shown in the report")
+            raise typer.Exit(1)
 
 
 def graph_command() -> None:
@@ -140,12 +248,12 @@ def _stream(graph: Any, inputs: dict, config: dict) -> dict:
                 live.token(str(metadata.get("wardround_agent") or metadata.get("langgraph_node") or "model"), text)
         elif mode == "custom":
             if isinstance(chunk, dict) and "event" in chunk:
-                live.line(f"[magenta]{_short_agent(chunk.get('agent', '')):>10}[/] {_describe_event(chunk)}")
+                live.line(f"[magenta]{plain(_short_agent(str(chunk.get('agent', '')))):>10}[/] {_describe_event(chunk)}")
         else:
             for node, update in chunk.items():
                 if node == "__interrupt__" or not isinstance(update, dict):
                     continue
-                live.line(f"[bold cyan]{node:>10}[/] {_describe(node, update)}")
+                live.line(f"[bold cyan]{node:>10}[/] {plain(_describe(node, update))}")
     live.end()
     return state
 
@@ -159,9 +267,9 @@ class _LiveTokens:
     def token(self, agent: str, text: str) -> None:
         if agent != self.agent:
             self.end()
-            console.print(f"[dim]{_short_agent(agent):>10} >[/] ", end="", highlight=False)
+            console.print(f"[dim]{plain(_short_agent(agent)):>10} >[/] ", end="", highlight=False)
             self.agent = agent
-        console.print(text.replace("\n", " "), end="", markup=False, highlight=False, soft_wrap=True)
+        console.print(CONTROL_CHARS.sub("", text.replace("\n", " ")), end="", markup=False, highlight=False, soft_wrap=True)
 
     def line(self, text: str) -> None:
         self.end()
@@ -181,20 +289,20 @@ def _describe_event(event: dict) -> str:
     kind = event.get("event")
     if kind == "tool_call":
         args = json.dumps(event.get("args"), default=str)
-        return f"calls [bold]{event.get('tool')}[/] {args[:160]}"
+        return f"calls [bold]{plain(event.get('tool'))}[/] {plain(args[:160])}"
     if kind == "tool_result":
         if event.get("ok"):
-            return f"{event.get('tool')} -> ok"
-        return f"{event.get('tool')} -> [red]{str(event.get('content'))[:160]}[/]"
+            return f"{plain(event.get('tool'))} -> ok"
+        return f"{plain(event.get('tool'))} -> [red]{plain(str(event.get('content'))[:160])}[/]"
     if kind == "evidence":
-        return f"new evidence [bold][{event.get('id')}][/] {event.get('statement')}"
+        return f"new evidence [bold]\\[{plain(event.get('id'))}][/] {plain(event.get('statement'))}"
     if kind == "retry":
-        return f"[yellow]retry[/] after {event.get('error')} (waiting {event.get('wait')} s)"
+        return f"[yellow]retry[/] after {plain(event.get('error'))} (waiting {plain(event.get('wait'))} s)"
     if kind == "repair":
-        return f"[yellow]asked to repair[/]: {event.get('request')}"
+        return f"[yellow]asked to repair[/]: {plain(event.get('request'))}"
     if kind == "fallback":
-        return f"[red]fell back to the embedded reasoner[/]: {event.get('reason')}"
-    return json.dumps(event, default=str)[:200]
+        return f"[red]fell back to the embedded reasoner[/]: {plain(event.get('reason'))}"
+    return plain(json.dumps(event, default=str)[:200])
 
 
 def _describe(node: str, update: dict) -> str:
@@ -230,18 +338,27 @@ def _expected_text(expected: Any) -> str:
     return ""
 
 
+
+
+def plain(text: Any) -> str:
+    """``text`` safe to print with rich markup: ANSI escapes and control characters removed, markup escaped."""
+    from rich.markup import escape
+
+    return escape(CONTROL_CHARS.sub("", str(text)))
+
+
 def _print_pending(snapshot: Any, thread_id: str, db: Path, as_json: bool) -> None:
     payload = [i.value for t in snapshot.tasks for i in t.interrupts]
     if as_json:
         typer.echo(json.dumps({"status": "awaiting_review", "thread_id": thread_id, "interrupt": payload}, indent=2))
         return
     info = payload[0] if payload else {}
-    console.print(f"[bold yellow]Awaiting human review[/] (thread {thread_id}): primary "
-                  f"[bold]{info.get('primary', '?')}[/]")
+    console.print(f"[bold yellow]Awaiting human review[/] (thread {plain(thread_id)}): primary "
+                  f"[bold]{plain(info.get('primary', '?'))}[/]", highlight=False)
     for line in info.get("differential", []):
-        console.print(f"  - {line}")
-    console.print(f"Resume with: wardround review {thread_id} --db {db} --approve  "
-                  "(or --override 'Condition name' --comment '...')")
+        console.print(f"  - {plain(line)}", highlight=False)
+    console.print(f"Resume with: wardround review {plain(thread_id)} --db {plain(db)} --approve  "
+                  "(or --override 'Condition name' --comment '...')", highlight=False)
 
 
 def _print_result(result: Any, as_json: bool, markdown: bool, expected: Any = None) -> None:
@@ -250,17 +367,15 @@ def _print_result(result: Any, as_json: bool, markdown: bool, expected: Any = No
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
     if markdown:
-        typer.echo(result.to_markdown())
+        typer.echo(CONTROL_CHARS.sub("", result.to_markdown()))
         return
     d = result.diagnosis
     if d is None:
         console.print("[red]no diagnosis[/]")
         return
     style = "green" if result.verified else "red"
-    from rich.markup import escape
-
-    console.print(f"[bold]Case {escape(result.case.id)}[/]{escape(_expected_text(expected))}", highlight=False)
+    console.print(f"[bold]Case {plain(result.case.id)}[/]{plain(_expected_text(expected))}", highlight=False)
     if result.triage:
-        console.print(f"[dim]{result.triage.rationale}[/]", highlight=False, soft_wrap=True)
-    console.print(result.to_text(), highlight=False, markup=False, soft_wrap=True)
+        console.print(f"[dim]{plain(result.triage.rationale)}[/]", highlight=False, soft_wrap=True)
+    console.print(CONTROL_CHARS.sub("", result.to_text()), highlight=False, markup=False, soft_wrap=True)
     console.print(f"[{style}]verified: {result.verified}[/]")

@@ -37,6 +37,13 @@ def segment(
 
     err = Console(stderr=True)
     try:
+        prompt = _seed(prompt, "--prompt", voxel=False)
+        prompt_voxel = _seed(prompt_voxel, "--prompt-voxel", voxel=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise typer.BadParameter(f"--out: cannot create the run folder {str(out)!r} "
+                                     f"({exc.strerror or exc}); give a writable folder") from None
         with err.status(f"[bold]segmenting {image.name} with {method}…", spinner="dots"):
             from wardround.tools.segmentation import segment_study
 
@@ -45,7 +52,9 @@ def segment(
             result = segment_study(image, method, prompt=prompt, prompt_voxel=prompt_voxel, out_dir=out,
                                    bundle=bundle if method == "model" else None, overlay=not no_overlay)
     except (WardroundError, typer.BadParameter) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
     if as_json:
         payload = result.model_dump(mode="json")
@@ -64,3 +73,32 @@ def segment(
     console = _Console()
     console.print(table)
     console.print(f"mask: {result.mask}\noverlay: {result.overlay}\nsha256: {result.sha256}", highlight=False)
+
+
+MAX_SEED_MM = 1e6
+"""Largest seed coordinate accepted, in mm or voxels (a metre is far outside any scan)."""
+
+
+def _seed(value: str | None, option: str, *, voxel: bool) -> str | None:
+    """Check a seed ``x,y,z``: three finite numbers of sane size (voxel indices: whole and not negative)."""
+    if value is None:
+        return None
+    import math
+    import re
+
+    parts = [v for v in re.split(r"[,\s]+", value.strip()) if v]
+    what = "three voxel indices i,j,k" if voxel else "three numbers x,y,z in world mm"
+    try:
+        nums = [float(v) for v in parts]
+    except ValueError:
+        raise typer.BadParameter(f"{option}: expected {what}, got {value!r}") from None
+    if len(nums) != 3:
+        raise typer.BadParameter(f"{option}: expected {what}, got {len(nums)} value(s) in {value!r}")
+    for v in nums:
+        if not math.isfinite(v) or abs(v) > MAX_SEED_MM:
+            raise typer.BadParameter(f"{option}: {v!r} in {value!r} is not a usable coordinate; give finite "
+                                     f"numbers within +-{MAX_SEED_MM:g}")
+        if voxel and (v < 0 or v != int(v)):
+            raise typer.BadParameter(f"{option}: {v!r} in {value!r} is not a voxel index; give whole numbers "
+                                     "from 0")
+    return ",".join(repr(v) for v in nums)

@@ -20,14 +20,22 @@ from wardround.tools.segmentation.api import (
 )
 from wardround.tools.segmentation.errors import ImageReadError, SegmentationError
 from wardround.tools.segmentation.measure import LabelMeasurement, measure_labels
+from wardround.tools.segmentation.plausibility import (
+    ImplausibleImageError,
+    PlausibilityResult,
+    check_plausibility,
+)
 
 register_verifier("segmentation", verify_segmentation_evidence)
 
 __all__ = [
     "ImageReadError",
+    "ImplausibleImageError",
     "LabelMeasurement",
+    "PlausibilityResult",
     "SegmentationError",
     "SegmentationResult",
+    "check_plausibility",
     "list_methods",
     "measure_labels",
     "measure_mask",

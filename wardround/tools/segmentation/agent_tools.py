@@ -16,6 +16,9 @@ class SegmentArgs(BaseModel):
     prompt: list[float] | None = Field(None, description="seed point [x, y, z] in RAS+ world mm (method region)")
     bundle: str | None = Field(None, description="MONAI bundle folder for method 'model'")
     out_dir: str = Field("runs/segmentation", description="folder for the mask, overlay and JSON")
+    body_region: str | None = Field(None, description="the study's stated body region (head, chest, abdomen); "
+                                                      "the image is refused when its content does not fit it")
+    modality: str | None = Field(None, description="the study's stated modality (CT or MR)")
 
 
 class MeasureArgs(BaseModel):
@@ -27,10 +30,12 @@ class MeasureArgs(BaseModel):
 
 
 def _segment(study: str, method: str, prompt: list[float] | None = None, bundle: str | None = None,
-             out_dir: str = "runs/segmentation") -> dict[str, Any]:
+             out_dir: str = "runs/segmentation", body_region: str | None = None,
+             modality: str | None = None) -> dict[str, Any]:
     from wardround.tools.segmentation.api import segment_study
 
-    result = segment_study(study, method, prompt=prompt, bundle=bundle, out_dir=out_dir)
+    result = segment_study(study, method, prompt=prompt, bundle=bundle, out_dir=out_dir, body_region=body_region,
+                           modality=modality)
     return {"summary": result.summary(), "mask": result.mask, "sha256": result.sha256, "overlay": result.overlay,
             "volume_ml": result.volume_ml,
             "labels": [m.model_dump(include={"label", "name", "volume_ml", "max_diameter_mm", "centroid_mm",

@@ -43,6 +43,8 @@ class SegmentationResult(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     seconds: float = 0.0
     evidence_id: str | None = None
+    plausibility: list[dict[str, Any]] = Field(
+        default_factory=list, description="checks that the image fits its body region/modality (plausibility.py)")
 
     def label(self, name_or_value: str | int) -> LabelMeasurement:
         """The measurement of one label, by value or name."""
@@ -114,7 +116,8 @@ def _safe_stem(path: str) -> str:
 def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_voxel: Any = None,
                   out_dir: str | Path = "runs/segmentation", bundle: str | Path | None = None,
                   checkpoint: str | Path | None = None, network: dict[str, Any] | None = None,
-                  writer: EvidenceWriter | None = None, overlay: bool = True) -> SegmentationResult:
+                  writer: EvidenceWriter | None = None, overlay: bool = True, body_region: str | None = None,
+                  modality: str | None = None) -> SegmentationResult:
     """Segment one study and write its mask (NIfTI, input space), overlay PNG and result JSON to ``out_dir``.
 
     Args:
@@ -126,11 +129,18 @@ def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_v
         bundle, checkpoint, network: the learned model (see ``models.load_model``).
         writer: when given, one ``imaging`` evidence item is added through it (``result.evidence_id``).
         overlay: write the PNG overlay.
+        body_region, modality: what the study is labelled as; before any method runs the image is checked to
+            fit them (and the region the method presupposes, e.g. a head for ``hemorrhage``), see
+            ``plausibility.require_plausible``.
+
+    Raises:
+        ImplausibleImageError: the image's content does not fit its label (a ``SegmentationError``).
     """
     from wardround.evidence import sha256_file
     from wardround.tools.segmentation.io import load_image, require_3d, save_mask
     from wardround.tools.segmentation.methods import METHODS
     from wardround.tools.segmentation.overlay import render_overlay
+    from wardround.tools.segmentation.plausibility import require_plausible
 
     start = time.perf_counter()
     if method not in METHODS and method != MODEL_METHOD:
@@ -139,6 +149,7 @@ def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_v
         raise SegmentationError("method 'model' needs bundle=DIR (or checkpoint=FILE with network=config)")
     volume = load_image(path)
     require_3d(volume, method)
+    checks = require_plausible(volume, body_region, modality, method)
     seed = _seed_voxel(volume, prompt, prompt_voxel)
     if method == MODEL_METHOD:
         from wardround.tools.segmentation.models import load_model, run_model
@@ -171,7 +182,7 @@ def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_v
         shape=list(volume.original_shape), spacing_mm=[round(s, 6) for s in volume.spacing],
         affine=[[float(v) for v in row] for row in volume.original_affine],
         prompt_voxel=list(seed) if seed is not None else None, notes=output.notes, params=output.params,
-        seconds=round(time.perf_counter() - start, 3),
+        seconds=round(time.perf_counter() - start, 3), plausibility=[c.to_dict() for c in checks],
     )
     if writer is not None:
         ev = record_evidence(result, writer)
