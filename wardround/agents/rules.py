@@ -7,12 +7,10 @@ their references) and from the case's own evidence, and every claim cites the ev
 from __future__ import annotations
 
 import logging
-import os
-import re
 from pathlib import Path
 from typing import Any
 
-from wardround.agents.base import AgentOutput
+from wardround.agents.base import AgentOutput, allowed_specialties, artifact_dir, specialty_of
 from wardround.case import Case, ImagingStudy
 from wardround.config import WardConfig
 from wardround.errors import CaseError
@@ -42,11 +40,7 @@ class RulesTriage:
     def triage(self, case: Case, ledger: Ledger, config: WardConfig) -> tuple[TriageDecision, AgentOutput]:
         """Consult the specialties whose score reaches ``min_triage_share`` of the best, at most ``max_specialists``."""
         kb = self.kb
-        allowed = config.specialties or list(kb.specialties)
-        unknown = [s for s in allowed if s not in kb.specialties]
-        if unknown:
-            raise CaseError("specialties", f"unknown specialty {unknown[0]!r}",
-                            f"use one of: {', '.join(kb.specialties)}")
+        allowed = allowed_specialties(kb, config)
         status = finding_status(ledger)
         if not status:
             raise CaseError("note", "the case has no note text and no findings wardround can use",
@@ -101,9 +95,7 @@ class RulesSpecialist:
                 config: WardConfig) -> tuple[Opinion, AgentOutput]:
         """Rank the specialty's conditions by their share of the posterior and cite every contributing finding."""
         kb = self.kb
-        spec = kb.specialties[specialty] if specialty in kb.specialties else None
-        if spec is None:
-            raise CaseError("specialty", f"unknown specialty {specialty!r}", f"use one of: {', '.join(kb.specialties)}")
+        spec = specialty_of(kb, specialty)
         writer = EvidenceWriter(spec.prefix, specialty, ledger.entries)
         issues: list[str] = []
         imaging = self._image(specialty, case, ledger, writer, config, issues)
@@ -258,34 +250,6 @@ def imaging_plan(specialty: str, study: ImagingStudy) -> tuple[str, str | None] 
     if specialty == "pulmonology" and modality == "CT" and region in ("chest", "thorax", "lung", "lungs"):
         return "lungs", None
     return None
-
-
-def _safe(name: str) -> str:
-    """``name`` as one harmless path component: ``[A-Za-z0-9_-]`` and inner dots only, never ``.``/``..``."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._")[:80]
-    return cleaned or "case"
-
-
-def artifact_dir(config: WardConfig, case_id: str, specialty: str) -> Path:
-    """The folder of one specialist's artifacts in this run: ``RUN_DIR/<case id>-<run id>/<specialty>/``.
-
-    The run id is a short hash of the checkpoint thread id (each run gets its own thread), so two runs of a
-    case never overwrite each other's masks; outside a graph run a fresh random id is used. Case id and
-    specialty are sanitised to one path component each, so neither can leave ``RUN_DIR``.
-    """
-    import hashlib
-    import uuid
-
-    thread_id: str | None = None
-    try:
-        from langgraph.config import get_config
-
-        thread_id = (get_config().get("configurable") or {}).get("thread_id")
-    except (RuntimeError, ImportError):  # not inside a graph run
-        thread_id = None
-    token = (hashlib.sha256(str(thread_id).encode("utf-8")).hexdigest() if thread_id else uuid.uuid4().hex)[:8]
-    root = Path(config.run_dir or os.environ.get("WARDROUND_RUN_DIR", "runs"))
-    return root / f"{_safe(case_id)}-{token}" / _safe(specialty)
 
 
 def _with_measurements(cid: str, filled: Any, given: dict[str, tuple[float, str]],
