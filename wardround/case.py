@@ -14,7 +14,7 @@ from wardround import display
 from wardround.demographics import extract_demographics
 from wardround.errors import CaseError, UnitError
 from wardround.settings import env_int
-from wardround.units import DIMENSIONS, find_analyte
+from wardround.units import ANALYTES, DIMENSIONS, find_analyte, normalize_unit
 
 Sex = Literal["male", "female", "other", "unknown"]
 _SEX_WORDS = {"m": "male", "male": "male", "man": "male", "f": "female", "female": "female", "woman": "female",
@@ -39,6 +39,82 @@ def max_note_chars() -> int:
     return env_int("WARDROUND_MAX_NOTE_CHARS", MAX_NOTE_CHARS)
 
 
+# -- numbers given as text ------------------------------------------------------------------------------------
+
+# ASCII digits only: full-width or other Unicode digits in a structured number are refused, not read
+_NUMBER_TEXT = re.compile(r"^\s*([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+)\s*(.*?)\s*$",
+                          re.ASCII)
+_CENSORED = re.compile(r"^\s*(<=|>=|=<|=>|<|>|≤|≥|less than|greater than|more than|under|over|above|below)\s*\d")
+
+
+def split_number_text(text: str) -> tuple[float, str] | None:
+    """``"310"`` -> ``(310.0, "")``, ``"1.2 mg/dL"`` -> ``(1.2, "mg/dL")``, ``"2,500 ng/L"`` -> ``(2500.0, "ng/L")``.
+
+    ``None`` when the text does not start with a plain number (``"high"``, ``"trace"``, ``">100"``).
+    """
+    m = _NUMBER_TEXT.match(text)
+    if not m:
+        return None
+    rest = m.group(2)
+    if rest and (rest[0].isdigit() or rest[0] in ".,"):  # "1,2" (decimal comma) or "12 34": not one number
+        return None
+    return float(m.group(1).replace(",", "")), rest
+
+
+def _number_text_problem(field: str, text: str, unit_hint: str) -> str:
+    """The message for a value given as text that holds no plain number."""
+    if _CENSORED.match(text.lower()):
+        return (f"{field} {text!r} is a censored result (a bound, not a measurement); give the number as the value "
+                f"in {unit_hint} and say in the note that it was reported as {text!r}")
+    return (f"{field} {text!r} is not a number; give a number in {unit_hint} (the measured value; a number in text "
+            "with its unit, such as \"1.2 mg/dL\", is read too), or describe a qualitative result in the note")
+
+
+#: Vital-sign fields: (dimension of ``wardround.units.DIMENSIONS`` or None, canonical unit, words of the unit).
+_VITAL_UNITS: dict[str, tuple[str | None, str, str]] = {
+    "heart_rate": ("rate", "/min", "beats per minute"),
+    "systolic_bp": ("pressure", "mmHg", "mmHg"),
+    "diastolic_bp": ("pressure", "mmHg", "mmHg"),
+    "respiratory_rate": ("rate", "/min", "breaths per minute"),
+    "temperature_c": ("temperature", "C", "degrees Celsius"),
+    "spo2": ("fraction", "%", "%"),
+    "weight_kg": ("mass", "kg", "kg"),
+    "height_cm": ("length", "cm", "cm"),
+    "gcs": (None, "", "points (3-15)"),
+    "temperature_f": ("temperature", "F", "degrees Fahrenheit"),
+    "weight_lb": ("mass", "lb", "pounds"),
+    "height_in": ("length", "in", "inches"),
+}
+
+
+def _read_quantity_text(field: str, value: Any, dimension: str | None, unit: str, words: str) -> Any:
+    """A number given as text (``"96"``, ``"96 bpm"``, ``"70 kg"``) -> a float in ``unit``; other values unchanged.
+
+    Text that holds no number (``"high"``, ``">100"``) and a unit of the wrong kind raise ``ValueError`` naming
+    the field and the fix.
+    """
+    if not isinstance(value, str):
+        return value
+    parsed = split_number_text(value)
+    if parsed is None:
+        raise ValueError(_number_text_problem(field, value, words))
+    number, given_unit = parsed
+    if not given_unit:
+        return number
+    if dimension is None:
+        raise ValueError(f"{field} {value!r}: this field takes a plain number ({words}); remove the unit")
+    try:
+        canonical = DIMENSIONS[dimension].to_canonical(number, given_unit, field)
+    except UnitError as exc:
+        raise ValueError(f"{field}: {exc.problem}; {exc.fix}") from None
+    return round(DIMENSIONS[dimension].from_canonical(canonical, unit), 6)
+
+
+#: How far two spellings of one vital may differ and still agree (rounding of the non-canonical unit to its last
+#: digit: 0.1 °F = 0.06 °C, 1 lb = 0.45 kg, 1 in = 2.54 cm).
+_AGREE = {"temperature_c": 0.1, "weight_kg": 0.5, "height_cm": 1.3}
+
+
 class Vitals(BaseModel):
     """Vital signs in fixed units (named in each field) with physiologically possible ranges."""
 
@@ -61,6 +137,10 @@ class Vitals(BaseModel):
         if not isinstance(data, dict):
             return data
         data = dict(data)
+        for name in ("temperature_f", "weight_lb", "height_in"):
+            if name in data:
+                dim, unit, words = _VITAL_UNITS[name]
+                data[name] = _read_quantity_text(name, data[name], dim, unit, words)
         for alt, canon, dim, unit in (("temperature_f", "temperature_c", "temperature", "F"),
                                       ("weight_lb", "weight_kg", "mass", "lb"),
                                       ("height_in", "height_cm", "length", "in")):
@@ -68,15 +148,33 @@ class Vitals(BaseModel):
                 value = data.pop(alt)
                 if value is None:
                     continue
-                if isinstance(value, bool) or not isinstance(value, int | float | str):
+                if isinstance(value, bool) or not isinstance(value, int | float):
                     raise ValueError(f"{alt} must be a number, not {type(value).__name__}; give a number "
                                      f"in {unit}")
-                try:
-                    number = float(value)
-                except ValueError:
-                    raise ValueError(f"{alt} must be a number, not {value!r}; give a number in {unit}") from None
-                data[canon] = round(DIMENSIONS[dim].to_canonical(number, unit), 3)
+                converted = round(DIMENSIONS[dim].to_canonical(float(value), unit), 3)
+                given = data.get(canon)
+                if isinstance(given, str):
+                    given = _read_quantity_text(canon, given, *_VITAL_UNITS[canon])
+                if given is not None:
+                    # both spellings given: they must agree (within the rounding of the other unit), else which
+                    # one is meant is a guess
+                    if isinstance(given, bool) or not isinstance(given, int | float):
+                        raise ValueError(f"{canon} must be a number, not {type(given).__name__}")
+                    if abs(float(given) - converted) > _AGREE[canon]:
+                        raise ValueError(
+                            f"{alt} {float(value):g} ({converted:g} in {canon}) disagrees with {canon} "
+                            f"{float(given):g}; give one of the two")
+                    continue  # they agree: keep the canonical field as given
+                data[canon] = converted
         return data
+
+    @field_validator("heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "temperature_c", "spo2",
+                     "weight_kg", "height_cm", "gcs", mode="before")
+    @classmethod
+    def _number_text(cls, v: Any, info: Any) -> Any:
+        """A number given as text is read (``"96"``, ``"96 bpm"``, ``"176 lb"``); text without one is refused."""
+        dim, unit, words = _VITAL_UNITS[info.field_name]
+        return _read_quantity_text(info.field_name, v, dim, unit, words)
 
     @model_validator(mode="after")
     def _pulse_pressure(self) -> Vitals:
@@ -97,14 +195,41 @@ class Lab(BaseModel):
     unit: str = ""
     time: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _number_text(cls, data: Any) -> Any:
+        """A number given as text is read as a number (``"310"``, ``"1.2 mg/dL"``); for a known lab, text that
+        holds no number (``"high"``, ``"trace"``, ``">100"``) is an error that says what to give instead."""
+        if not isinstance(data, dict) or not isinstance(data.get("value"), str):
+            return data
+        data = dict(data)
+        name = data.get("name")
+        text = data["value"]
+        analyte = find_analyte(name) if isinstance(name, str) else None
+        parsed = split_number_text(text)
+        if parsed is None:
+            if analyte is not None:
+                raise ValueError(_number_text_problem(f"{name} value", text, _units_text(analyte.name)))
+            return data  # a lab wardround does not know keeps its text; Case.value_issues() flags it
+        number, text_unit = parsed
+        unit = data.get("unit")
+        if text_unit:
+            if isinstance(unit, str) and unit.strip() and normalize_unit(unit) != normalize_unit(text_unit):
+                raise ValueError(f"{name} value {text!r} carries the unit {text_unit!r} but unit is {unit!r}; "
+                                 "give the unit once, in unit")
+            data["unit"] = text_unit
+        data["value"] = number
+        return data
+
     @model_validator(mode="after")
     def _known_unit(self) -> Lab:
         analyte = find_analyte(self.name)
         if analyte is not None and isinstance(self.value, float | int):
             try:
                 canonical = analyte.to_canonical(float(self.value), self.unit)
-            except UnitError as exc:
-                raise ValueError(f"{exc.problem}; {exc.fix}") from None
+            except UnitError:
+                raise ValueError(f"unknown unit {self.unit!r} for the lab {self.name!r} ({analyte.name}); use one "
+                                 f"of: {_units_text(analyte.name)}") from None
             try:
                 analyte.check_plausible(canonical)
             except UnitError as exc:
@@ -123,6 +248,25 @@ class Lab(BaseModel):
         if a is None or not isinstance(self.value, float | int):
             return None
         return a.to_canonical(float(self.value), self.unit)
+
+    def issue(self) -> str | None:
+        """Why this lab cannot be used as given (unknown name, no unit), or ``None`` when it can."""
+        a = find_analyte(self.name)
+        if a is None:
+            kept = "its text is kept" if isinstance(self.value, str) else "its value is kept"
+            return (f"{self.name!r} is not a lab wardround knows: {kept} but not checked or interpreted; if it is "
+                    "a known test, use its usual name (e.g. troponin I, creatinine, sodium)")
+        if not self.unit.strip() and len([u for u in a.factors if u]) > 1:
+            return (f"{self.name!r} {self.value:g} has no unit: read as {a.canonical}; give the unit (one of: "
+                    f"{_units_text(a.name)})")
+        return None
+
+
+def _units_text(analyte: str) -> str:
+    """The accepted units of an analyte, canonical first."""
+    a = ANALYTES[analyte]
+    units = [a.canonical, *sorted(u for u in a.factors if u and u != a.canonical)]
+    return ", ".join(u for u in units if u) or "(no unit)"
 
 
 class History(BaseModel):
@@ -174,6 +318,11 @@ class Case(BaseModel):
     imaging: list[ImagingStudy] = Field(default_factory=list, max_length=64)
     question: str | None = None
     options: dict[str, str] | None = None
+
+    @field_validator("age", mode="before")
+    @classmethod
+    def _age_text(cls, v: Any) -> Any:
+        return _read_quantity_text("age", v, "age", "years", "years")
 
     @field_validator("note")
     @classmethod
@@ -275,13 +424,24 @@ class Case(BaseModel):
             if enforce:
                 _check_inside(field, study.path, real, roots)
                 if real.is_dir():
-                    for member in sorted(real.iterdir())[:10_000]:
-                        if member.is_symlink():
-                            _check_inside(field, f"{study.path}/{member.name}", member.resolve(), roots)
+                    # every entry, not a prefix of the listing: any one of them may be read as a slice
+                    with os.scandir(real) as entries:
+                        for member in entries:
+                            if member.is_symlink():
+                                _check_inside(field, f"{study.path}/{member.name}",
+                                              Path(member.path).resolve(), roots)
             studies.append(study.model_copy(update={"path": str(real)}))
         return self.model_copy(update={"imaging": studies})
 
     # -- helpers ------------------------------------------------------------------------------------------
+
+    def value_issues(self) -> list[str]:
+        """Structured values kept but not usable as given (a lab wardround does not know, a lab without a unit).
+
+        Each is one line naming the field; the ward round reports them with its other issues, so a value is never
+        dropped in silence.
+        """
+        return [f"labs[{i}]: {text}" for i, lab in enumerate(self.labs) if (text := lab.issue())]
 
     def lab(self, analyte: str) -> Lab | None:
         """The last lab whose name resolves to ``analyte`` (canonical name), or ``None``."""
@@ -392,7 +552,9 @@ def _read_case_file(p: Path) -> tuple[str | None, Any]:
         import yaml
 
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
+        except CaseError:
+            raise
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -402,7 +564,9 @@ def _read_case_file(p: Path) -> tuple[str | None, Any]:
                             "fix the YAML structure") from None
     else:
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        except CaseError:
+            raise
         except json.JSONDecodeError as exc:
             raise CaseError("file", f"malformed JSON in {p.name} at line {exc.lineno}, column {exc.colno}: "
                             f"{exc.msg}", "fix the JSON syntax") from None
@@ -415,6 +579,50 @@ def _read_case_file(p: Path) -> tuple[str | None, Any]:
     if isinstance(data, dict) and "id" not in data:
         data = {"id": p.stem, **data}
     return None, data
+
+
+_UNIQUE_KEY_LOADER: Any = None
+
+
+def _unique_key_loader() -> Any:
+    """A ``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+    global _UNIQUE_KEY_LOADER
+    if _UNIQUE_KEY_LOADER is None:
+        import yaml
+
+        class UniqueKeyLoader(yaml.SafeLoader):
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                seen: set[Any] = set()
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=deep)
+                    try:
+                        duplicate = key in seen
+                    except TypeError:  # an unhashable key: the base loader reports it
+                        continue
+                    if duplicate:
+                        shown = str(key) if str(key).isprintable() and len(str(key)) <= 60 else repr(str(key)[:60])
+                        raise CaseError(shown, f"this key is given twice in the same mapping (line "
+                                        f"{key_node.start_mark.line + 1}); YAML would silently keep the last",
+                                        "keep one of them")
+                    seen.add(key)
+                return super().construct_mapping(node, deep=deep)
+
+        _UNIQUE_KEY_LOADER = UniqueKeyLoader
+    return _UNIQUE_KEY_LOADER
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads`` object hook: a key given twice in one object is an error (JSON keeps the last silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            shown = key if key.isprintable() and len(key) <= 60 else repr(key[:60])
+            raise CaseError(shown, "this key is given twice in the same object; JSON would silently keep the last",
+                            "keep one of them")
+        out[key] = value
+    return out
 
 
 def imaging_roots(base_dir: str | Path | None = None) -> list[Path]:

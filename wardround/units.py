@@ -254,7 +254,17 @@ _add(Analyte("platelets", "10^9/L", {"10^9/L": 1.0, "10^3/µL": 1.0, "/µL": 1e-
 _add(Analyte("inr", "", {"": 1.0}, aliases=("international normalized ratio", "pt-inr", "pt/inr", "pt inr"),
              plausible=(0.5, 20.0)))
 _add(Analyte("troponin", "ng/mL", {"ng/mL": 1.0, "µg/L": 1.0, "ng/L": 1e-3, "pg/mL": 1e-3},
-             aliases=("troponin i", "troponin t", "tni", "tnt", "hs-troponin", "ctni", "ctnt", "hs-ctnt"),
+             aliases=("troponin i", "troponin t", "tni", "tnt", "hs-troponin", "ctni", "ctnt", "hs-ctnt",
+                      # high-sensitivity assays as reports and notes name them
+                      "hs-tni", "hs-ctni", "hstni", "hsctni", "hs tni", "hs ctni", "hs-tnt", "hstnt", "hsctnt",
+                      "hs tnt", "hs ctnt", "hs-troponin i", "hs-troponin t", "hs troponin i", "hs troponin t",
+                      "hs-troponin-i", "hs-troponin-t", "hs troponin", "high-sensitivity troponin",
+                      "high sensitivity troponin", "high-sensitivity troponin i", "high sensitivity troponin i",
+                      "high-sensitivity troponin t", "high sensitivity troponin t",
+                      "high-sensitivity cardiac troponin i", "high sensitivity cardiac troponin i",
+                      "high-sensitivity cardiac troponin t", "high sensitivity cardiac troponin t",
+                      "cardiac troponin", "cardiac troponin i", "cardiac troponin t", "tn-i", "tn-t",
+                      "troponin-i", "troponin-t", "trop i", "trop t"),
              plausible=(0.0, 1000.0)))
 _add(Analyte("ast", "U/L", {"U/L": 1.0}, aliases=("aspartate aminotransferase", "sgot",
                                                   "aspartate transaminase", "got"), plausible=(1.0, 50000.0)))
@@ -389,3 +399,35 @@ _SPELLINGS["l/l"] = "L/L"  # haematocrit as a fraction
 # Cell counts per litre (e.g. 9.4 × 10^9 written out as 9400000000 /L).
 for _count in ("wbc", "platelets"):
     ANALYTES[_count].factors["/L"] = 1e-9
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Troponin: the assay's 99th-percentile upper reference limit (URL)
+
+#: 99th-percentile upper reference limits in ng/L of the two most used high-sensitivity assays, single
+#: (sex-independent) thresholds from the manufacturers' package inserts: Abbott ARCHITECT STAT hs-cTnI 26 ng/L,
+#: Roche Elecsys hs-cTnT 14 ng/L (as tabulated in Heart (BMJ), table "99th centile = the upper reference limit",
+#: https://heart.bmj.com/ -- primary package inserts [reference unverified]). They are ASSAY-SPECIFIC: a
+#: laboratory's own URL, where known, replaces them.
+TROPONIN_URL_NG_L: dict[str, float] = {"troponin i": 26.0, "troponin t": 14.0}
+
+
+def troponin_assay(name: str) -> str | None:
+    """``"troponin i"``/``"troponin t"`` from a lab name ("hs-cTnI", "troponin T", "hsTnT"), else ``None``."""
+    compact = "".join(ch for ch in name.lower() if ch.isalnum())
+    if compact.endswith(("tni", "troponini", "tropi")):
+        return "troponin i"
+    if compact.endswith(("tnt", "troponint", "tropt")):
+        return "troponin t"
+    return None
+
+
+def troponin_url(name: str) -> tuple[float, str]:
+    """The URL (ng/L) used for a troponin named ``name`` and a note saying which one and why."""
+    assay = troponin_assay(name)
+    if assay is not None:
+        url = TROPONIN_URL_NG_L[assay]
+        return url, f"99th-percentile URL {url:g} ng/L (hs-cTn{assay[-1].upper()}, assay-specific)"
+    url = min(TROPONIN_URL_NG_L.values())
+    return url, (f"assay (I or T) not stated: the lower 99th-percentile URL {url:g} ng/L (hs-cTnT) is used, "
+                 "which can only raise the multiple")

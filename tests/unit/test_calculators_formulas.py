@@ -85,8 +85,9 @@ def test_electrolytes_and_water() -> None:
 def test_metabolic_liver() -> None:
     assert value("homa_ir", insulin=10, glucose="5 mmol/L") == pytest.approx(10 * 90.078 / 405, rel=1e-4)
     assert value("ldl_calculated", total_cholesterol=200, hdl_cholesterol=50, triglycerides=150) == 120
-    r = calculate("ldl_calculated", {"total_cholesterol": 300, "hdl_cholesterol": 40, "triglycerides": 500})
-    assert r.warnings and "400" in r.warnings[0]
+    # Friedewald 1972 (PMID 4337382): not valid at TG >= 400 mg/dL -- refused, not a warning beside a number
+    with pytest.raises(InputError, match="triglycerides.*400"):
+        calculate("ldl_calculated", {"total_cholesterol": 300, "hdl_cholesterol": 40, "triglycerides": 500})
     assert value("fib_4", age=50, ast=40, alt=25, platelets="200000 /µL") == pytest.approx(50 * 40 / (200 * 5))
 
 
@@ -170,7 +171,8 @@ def test_steroid_conversion() -> None:
         calculate("steroid_conversion", {"input_steroid": "aspirin", "dose": 5, "target_steroid": "prednisone"})
 
 
-@given(st.floats(30, 200), st.floats(100, 220), st.floats(30, 200))
+# weights and heights of a possible adult body: a BMI outside 8-120 kg/m² is refused as implausible
+@given(st.floats(40, 200), st.floats(150, 220), st.floats(40, 200))
 def test_bmi_increases_with_weight(w1: float, h: float, w2: float) -> None:
     lo, hi = sorted((w1, w2))
     assert value("bmi", weight=lo, height=h) <= value("bmi", weight=hi, height=h)

@@ -465,6 +465,15 @@ def _segmentation_available() -> bool:
 # Attending
 
 
+def _steered_by_note(case: Case, kb: KnowledgeBase, primary: DifferentialItem, named: str) -> Any:
+    """The flagged passage of the note (``injection.steered_diagnosis``) naming the attending's primary, if any."""
+    from wardround.injection import steered_diagnosis
+
+    cond = kb.conditions.get(primary.condition)
+    names = [named, primary.name, primary.condition, *((cond.name, *cond.aliases) if cond else ())]
+    return steered_diagnosis(case.note or "", names, fold=normalize_name)
+
+
 class LLMAttending:
     """The attending played by a chat model; its citations are verified, repaired once, then removed and flagged."""
 
@@ -545,6 +554,12 @@ class LLMAttending:
             run.issues.append(f"the model's primary {primary.name} is not a candidate on the case's findings")
         else:
             supported, coverage, unexplained, refer_to = bool(primary.supporting), "outside", [], []
+        steered = _steered_by_note(case, kb, primary, answer.primary)
+        if steered is not None:  # the model may have obeyed the note: a clinician has to review the diagnosis
+            supported = False
+            run.issues.append(
+                f"the model's primary {primary.name} is the diagnosis named by note text that looks like instructions "
+                f"to the model (characters {steered.start}-{steered.end}); not supported until a clinician reviews it")
         diagnosis = Diagnosis(primary=primary, differential=differential, rationale=rationale, dissent=dissent,
                               consulted=attending.consulted_names(kb, (op.specialty for op in opinions)),
                               next_steps=next_steps, supported=supported, coverage=coverage,

@@ -83,15 +83,36 @@ def show_command(calculator_id: Annotated[str, typer.Argument(help="calculator i
 
 def parse_assignments(args: list[str]) -> dict[str, str]:
     """``["weight=80kg", "sex=male"]`` -> ``{"weight": "80kg", "sex": "male"}``."""
+    from wardround.errors import InputError
+
     out: dict[str, str] = {}
+    seen: dict[str, str] = {}
     for arg in args:
         m = _ARG.match(arg)
         if not m:
-            from wardround.errors import InputError
-
             raise InputError(arg, "expected name=value", "write e.g. weight=80kg")
-        out[m.group(1)] = m.group(2).strip()
+        name = m.group(1)
+        key = re.sub(r"[\s_-]+", "_", name.strip().lower())
+        if key in seen:  # a repeated input is an error: which of the two values was meant is a guess
+            raise InputError(name, f"given twice ({seen[key]}={out[seen[key]]!r} and {name}={m.group(2).strip()!r})",
+                             "give each input once")
+        seen[key] = name
+        out[name] = m.group(2).strip()
     return out
+
+
+def _check_repeated_fields(calc: object, inputs: dict[str, str]) -> None:
+    """Two input names that mean the same field (``weight=`` and ``body_weight=``) are an error, not last-wins."""
+    from wardround.errors import InputError
+
+    fields: dict[str, str] = {}
+    for name in inputs:
+        field = calc.resolve_key(name)  # type: ignore[attr-defined]
+        if field is None:
+            continue
+        if field in fields:
+            raise InputError(field, f"given twice, as {fields[field]}= and {name}=", "give each input once")
+        fields[field] = name
 
 
 @app.command("run")
@@ -106,8 +127,10 @@ def run_command(calculator_id: Annotated[str, typer.Argument(help="calculator id
     from wardround.tools.calculators import get_calculator
 
     try:
-        result = get_calculator(calculator_id).run(parse_assignments(assignments or []),
-                                                   assume_normal=assume_normal)
+        calc = get_calculator(calculator_id)
+        inputs = parse_assignments(assignments or [])
+        _check_repeated_fields(calc, inputs)
+        result = calc.run(inputs, assume_normal=assume_normal)
     except WardroundError as exc:
         _fail(str(exc))
         return

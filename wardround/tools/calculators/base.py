@@ -664,7 +664,11 @@ class Calculator:
         else:
             data, assumed, ignored = self.map_inputs(inputs, assume_normal=assume_normal, unknown=unknown)
             model = self.validate(data)
+        from wardround.tools.calculators.plausibility import check_inputs, check_output
+
+        check_inputs(self.id, model.__dict__)  # implausible combinations, ranges a formula is valid for
         out = self.func(model)
+        check_output(self.id, out.unit, out.value)  # impossible results (negative weight or LDL)
         recorded = {k: _jsonable(v) for k, v in model.__dict__.items()}
         steps = out.steps
         if assumed:

@@ -521,9 +521,17 @@ class LdlInput(CalculatorInput):
                       "lipoprotein cholesterol in plasma, without use of the preparative ultracentrifuge. "
                       "Clin Chem 1972;18:499-502. PMID:4337382")
 def ldl_calculated(x: LdlInput) -> Computed:
-    """Friedewald LDL = TC − HDL − TG/5 (mg/dL); not valid when TG ≥ 400 mg/dL."""
+    """Friedewald LDL = TC − HDL − TG/5 (mg/dL); refused when TG ≥ 400 mg/dL or the result is negative."""
+    # Friedewald 1972 (PMID 4337382): the estimate is not valid at triglycerides of 400 mg/dL or more.
+    if x.triglycerides >= 400:
+        raise InputError("triglycerides", f"{x.triglycerides:g} mg/dL is 400 mg/dL or more, where the Friedewald "
+                         "estimate is not valid (Friedewald 1972)", "measure LDL cholesterol directly")
     v = x.total_cholesterol - x.hdl_cholesterol - x.triglycerides / 5.0
-    warnings = ["triglycerides ≥ 400 mg/dL: Friedewald LDL is not valid"] if x.triglycerides >= 400 else []
+    if v < 0:
+        raise InputError("total_cholesterol", f"TC {x.total_cholesterol:g} − HDL {x.hdl_cholesterol:g} − TG/5 "
+                         f"{x.triglycerides / 5.0:g} gives {v:.1f} mg/dL, an impossible negative LDL",
+                         "check the three values and their units (all mg/dL or all mmol/L)")
+    warnings: list[str] = []
     band = ("optimal (< 100)" if v < 100 else "near optimal (100-129)" if v < 130 else "borderline high (130-159)"
             if v < 160 else "high (160-189)" if v < 190 else "very high (≥ 190)")
     return Computed(v, "mg/dL", band, [

@@ -21,6 +21,7 @@ from wardround.extract.context import assertion_context
 from wardround.extract.history import find_concept
 from wardround.extract.medications import extract_medications
 from wardround.tools.calculators.inputs import CaseFacts, Hit, Source, span
+from wardround.units import troponin_url
 
 Resolver = Callable[[CaseFacts], "Hit | None"]
 
@@ -268,17 +269,50 @@ def _ecg(f: CaseFacts) -> Hit | None:
     return None
 
 
-_TROPONIN = re.compile(r"troponin[^.;\n]{0,40}?\b(negative|normal|unremarkable|within normal|not elevated|"
-                       r"undetectable|elevated|positive|raised|increased)\b", re.I)
+# HEART troponin item (Six 2008, PMID 18665203): the initial troponin as a multiple of the assay's upper reference
+# limit (the 99th-percentile URL): <= 1x -> 0, > 1-3x -> 1, > 3x -> 2. A measured value is read against the URL of
+# its assay (``units.troponin_url``: hs-cTnI 26 ng/L, hs-cTnT 14 ng/L, assay-specific); words alone say only
+# whether it is above the limit, so an elevated troponin without a number scores at least the 1-3x band.
+_TROPONIN = re.compile(r"troponin[^.;\n]{0,40}?\b(not\s+(?:normal|elevated|raised|increased|detected|detectable)|"
+                       r"abnormal|negative|normal|unremarkable|within\s+normal|undetectable|elevated|positive|"
+                       r"raised|increased|rising)\b", re.I)
+_TROPONIN_HIGH = ("elevated", "positive", "raised", "increased", "abnormal", "rising", "not normal")
+_TROPONIN_ASSAY = re.compile(r"(?:hs-?\s*)?c?(?:troponin|tn|trop)\s*-?\s*([it])\b", re.I)
+
+
+def troponin_band(multiple: float) -> str:
+    """HEART troponin category of a multiple of the URL (Six 2008): <= 1 -> 0, 1-3 -> 1, > 3 -> 2 points."""
+    return "<= normal limit" if multiple <= 1.0 else "1-3x normal limit" if multiple <= 3.0 else "> 3x normal limit"
+
+
+def _troponin_measured(value_ng_ml: float, assay_text: str) -> tuple[str, str]:
+    url, which = troponin_url(assay_text)
+    ng_l = value_ng_ml * 1000.0
+    multiple = ng_l / url
+    return troponin_band(multiple), f"{ng_l:g} ng/L = {multiple:.1f}x the {which}"
 
 
 def _troponin(f: CaseFacts) -> Hit | None:
+    for i, lab in enumerate(f.case.labs):
+        if lab.analyte == "troponin":
+            canonical = lab.canonical_value()
+            if canonical is not None:
+                band, how = _troponin_measured(canonical, lab.name)
+                return Hit(band, (Source(path=f"labs[{i}].value", value=lab.value),), f"case field: troponin {how}")
+    fact = f.first(f.facts.labs, "troponin")
+    if fact is not None:
+        window = f.note[max(0, fact.start - 60):fact.end]
+        assay = _TROPONIN_ASSAY.findall(window)
+        band, how = _troponin_measured(fact.canonical_value, f"troponin {assay[-1]}" if assay else "troponin")
+        return Hit(band, (span(fact.start, fact.end),), f"note: troponin {how}")
     m = f.facts.search(_TROPONIN)
     if not m:
         return None
-    word = m.group(1).lower()
-    if word in ("elevated", "positive", "raised", "increased") and not re.search(r"\bnot\s+$", m.group(0)[:-len(word)]):
-        return Hit("1-3x normal limit", (span(m.start(), m.end()),), "note: troponin elevated")
+    word = " ".join(m.group(1).lower().split())
+    if word in _TROPONIN_HIGH:
+        return Hit("1-3x normal limit", (span(m.start(), m.end()),),
+                   f"note: troponin {word} without a value: scored as above the normal limit (1-3x, at least 1 "
+                   "point); give the value for the full item")
     return Hit("<= normal limit", (span(m.start(), m.end()),), "note: troponin normal")
 
 

@@ -201,7 +201,9 @@ class HeartInput(CalculatorInput):
     transient_ischemic_attack: Finding = param(
         "prior TIA (counts as atherosclerotic disease)", aliases=("transient ischemic attacks history", "tia"))
     troponin: TroponinLevel = param(
-        "initial troponin relative to the normal limit", aliases=("initial troponin",), normal="<= normal limit")
+        "initial troponin as a multiple of the assay's upper reference limit (99th-percentile URL; e.g. hs-cTnI "
+        "26 ng/L, hs-cTnT 14 ng/L, assay-specific): <= 1x, 1-3x, > 3x", aliases=("initial troponin",),
+        normal="<= normal limit")
 
 
 @calculator(
