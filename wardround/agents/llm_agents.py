@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from wardround.agents import prompts
-from wardround.agents.base import AgentOutput
+from wardround.agents.base import AgentOutput, artifact_dir
 from wardround.case import Case
 from wardround.config import WardConfig
 from wardround.errors import CaseError, ConfigError, WardroundError
@@ -363,11 +363,10 @@ class LLMSpecialist:
             a = SegmentToolArgs.model_validate(args)
             if a.study >= len(case.imaging):
                 raise ValueError(f"study {a.study} does not exist; the case has {len(case.imaging)} imaging studies")
-            from pathlib import Path
 
             from wardround.tools.segmentation import segment_study
 
-            out_dir = Path(config.run_dir or "runs") / case.id / writer.producer
+            out_dir = artifact_dir(config, case.id, writer.producer)
             result = segment_study(case.imaging[a.study].path, a.method, prompt=a.prompt, out_dir=out_dir,
                                    writer=writer)
             return {"evidence_id": result.evidence_id, "summary": result.summary(), "volume_ml": result.volume_ml}
