@@ -52,7 +52,7 @@ def test_run_text_and_stream(tmp_path):
         ("empty.json", json.dumps({"id": "e", "age": 50}), "note: the case has no note text and no findings"),
         ("age.json", json.dumps({"note": "chest pain", "age": -4}), "age: Input should be greater than or equal to 0"),
         ("unit.json", json.dumps({"note": "x", "labs": [{"name": "creatinine", "value": 1, "unit": "mg/spoon"}]}),
-         "labs[0]: unknown unit 'mg/spoon' for creatinine"),
+         "labs[0]: unknown unit 'mg/spoon' for the lab 'creatinine'"),
         ("broken.json", '{"note": "chest pain",', "file: malformed JSON in broken.json"),
         ("img.json", json.dumps({"note": "x", "imaging": [{"path": "missing/head.nii.gz", "modality": "CT"}]}),
          "imaging[0].path: file or folder 'missing/head.nii.gz' does not exist"),

@@ -199,7 +199,7 @@ def test_cockcroft_gault_refuses_an_adult_height_in_inches_typed_as_cm() -> None
 @pytest.mark.parametrize(("calc", "inputs", "field"), [
     ("bmi", {"weight": 80, "height": 67}, "height, weight"),
     ("bmi", {"weight": 600, "height": 180}, "weight"),
-    ("body_surface_area", {"weight": 1.0, "height": 50}, "weight"),
+    ("body_surface_area", {"weight": 0.1, "height": 50}, "weight"),
     ("adjusted_body_weight", {"sex": "female", "height": 60, "weight": 70}, "height"),
 ])
 def test_implausible_body_size_is_refused(calc: str, inputs: dict, field: str) -> None:
@@ -221,12 +221,23 @@ def test_friedewald_refuses_a_negative_ldl_and_high_triglycerides() -> None:
 
 
 @pytest.mark.parametrize("calc", ["qtc_framingham", "qtc_bazett", "qtc_hodges"])
-def test_qtc_refuses_heart_rates_outside_its_validity(calc: str) -> None:
-    # before: QTc Framingham 92 ms at HR 20
-    with pytest.raises(InputError) as err:
-        calculate(calc, {"qt_interval": 400, "heart_rate": 20})
-    assert err.value.field == "heart_rate"
-    assert 300 < calculate(calc, {"qt_interval": 400, "heart_rate": 75}).value < 500
+def test_qtc_outside_its_reliable_heart_rates_is_flagged(calc: str) -> None:
+    # before: QTc Framingham 92 ms at HR 20, reported without comment
+    for rate in (20, 170):
+        try:
+            out = calculate(calc, {"qt_interval": 300 if rate > 100 else 400, "heart_rate": rate})
+        except InputError as err:  # an impossible QTc is refused outright
+            assert err.field == "result"
+            continue
+        assert any("heart_rate" in w and "caution" in w for w in out.warnings), out.warnings
+    normal = calculate(calc, {"qt_interval": 400, "heart_rate": 75})
+    assert 300 < normal.value < 500 and not normal.warnings
+
+
+def test_signed_results_and_small_patients_are_computed() -> None:
+    # a negative free water deficit is a water excess, not an error; a 1.1 kg preterm neonate has a weight
+    assert calculate("free_water_deficit", {"age": 50, "sex": "male", "weight": 70, "sodium": 130}).value < 0
+    assert calculate("maintenance_fluids", {"weight": 1.1}).value == pytest.approx(4.4)
 
 
 def test_swapped_blood_pressures_are_refused_by_every_calculator() -> None:

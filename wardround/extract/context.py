@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from wardround.extract.patterns import fast_finditer
+from wardround.extract.patterns import fast_finditer, lower_exactly
 
 # Pre-triggers: their scope runs forward to the end of the sentence or a terminator.
 _NEGATION_PRE = (
@@ -61,8 +61,6 @@ def _alt(words: tuple[str, ...]) -> str:
 
 
 _WORD = re.compile(r"\w")
-# characters whose lower case is not what re.IGNORECASE matches (see patterns.lowered)
-_CASE_SPECIAL = ("\u0130", "\u0131", "\u017f", "\u212a")
 
 
 class _Triggers:
@@ -80,7 +78,7 @@ class _Triggers:
         self._loose = re.compile(rf"(?:{_alt(words)})\b{tail}") if simple else None
 
     def spans(self, text: str, low: str | None) -> list[tuple[int, int]]:
-        """``[m.span() for m in self.rx.finditer(text)]``; ``low`` is ``_lowered(text)``."""
+        """``[m.span() for m in self.rx.finditer(text)]``; ``low`` is ``patterns.lower_exactly(text)``."""
         if low is None or self._loose is None:
             return [m.span() for m in self.rx.finditer(text)]
         out: list[tuple[int, int]] = []
@@ -107,14 +105,6 @@ class _Triggers:
                 return True
             pos = a + 1
         return False
-
-
-def _lowered(window: str) -> str | None:
-    """``window.lower()`` when matching it case-sensitively equals ``re.IGNORECASE`` on ``window``, else None."""
-    low = window.lower()
-    if len(low) != len(window) or any(ch in window for ch in _CASE_SPECIAL):
-        return None
-    return low
 
 
 _PRE_NEG = _Triggers(_NEGATION_PRE)
@@ -255,7 +245,7 @@ def assertion_context(text: str, start: int, end: int) -> Context:
     e = min(e, end + CONTEXT_WINDOW)
     before = text[s:start]
     after = text[end:e]
-    low_before, low_after = _lowered(before), _lowered(after)
+    low_before, low_after = lower_exactly(before), lower_exactly(after)
     negated = False
     trigger = None
     trigger_start = None

@@ -64,8 +64,7 @@ def phrase_alternation(phrases: Iterable[str], separator: str = WORD_SEPARATOR) 
 _CASE_SPECIAL = ("\u0130", "\u0131", "\u017f", "\u212a")
 
 
-@lru_cache(maxsize=16)
-def lowered(text: str) -> str | None:
+def lower_exactly(text: str) -> str | None:
     """``text.lower()`` when a case-sensitive lower-case ASCII pattern on it matches exactly what the pattern with
     ``re.IGNORECASE`` matches on ``text`` (same offsets), else ``None``.
 
@@ -76,6 +75,10 @@ def lowered(text: str) -> str | None:
     if len(low) != len(text) or any(ch in text for ch in _CASE_SPECIAL):
         return None
     return low
+
+
+#: ``lower_exactly`` cached for whole notes (read by several lexicons in turn); sentence windows use the uncached one.
+lowered = lru_cache(maxsize=16)(lower_exactly)
 
 
 _WORD_OR_HYPHEN = re.compile(r"[\w-]")
@@ -105,9 +108,10 @@ def word_start_matches(pattern: re.Pattern[str], text: str) -> list[tuple[int, i
         pos = end
 
 
-def _group_end(regex: str, i: int) -> int:
-    """Index just past the group that opens at ``regex[i]`` (escapes and character classes respected)."""
-    depth, j, in_class = 0, i, False
+def _structure(regex: str, start: int = 0):
+    """``(index, char, depth)`` of each character of ``regex`` from ``start`` that lies outside escapes and
+    character classes; ``depth`` is the group nesting before the character."""
+    depth, j, in_class = 0, start, False
     while j < len(regex):
         ch = regex[j]
         if ch == "\\":
@@ -119,38 +123,30 @@ def _group_end(regex: str, i: int) -> int:
             in_class = True
             if regex[j + 1:j + 2] == "]":
                 j += 1
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return j + 1
+        else:
+            yield j, ch, depth
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
         j += 1
+
+
+def _group_end(regex: str, i: int) -> int:
+    """Index just past the group that opens at ``regex[i]`` (escapes and character classes respected)."""
+    for j, ch, depth in _structure(regex, i):
+        if ch == ")" and depth == 1:
+            return j + 1
     raise ValueError(f"unbalanced group in {regex!r}")
 
 
 def _split_alternatives(regex: str) -> list[str]:
     """The top-level alternatives of a regex body (``a|b(?:c|d)`` -> ``a``, ``b(?:c|d)``)."""
-    out, depth, start, j, in_class = [], 0, 0, 0, False
-    while j < len(regex):
-        ch = regex[j]
-        if ch == "\\":
-            j += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            if regex[j + 1:j + 2] == "]":
-                j += 1
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+    out, start = [], 0
+    for j, ch, depth in _structure(regex):
+        if ch == "|" and depth == 0:
             out.append(regex[start:j])
             start = j + 1
-        j += 1
     out.append(regex[start:])
     return out
 

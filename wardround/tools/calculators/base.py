@@ -666,7 +666,7 @@ class Calculator:
             model = self.validate(data)
         from wardround.tools.calculators.plausibility import check_inputs, check_output
 
-        check_inputs(self.id, model.__dict__)  # implausible combinations, ranges a formula is valid for
+        cautions = check_inputs(self.id, model.__dict__)  # implausible combinations; ranges a formula is reliable for
         out = self.func(model)
         check_output(self.id, out.unit, out.value)  # impossible results (negative weight or LDL)
         recorded = {k: _jsonable(v) for k, v in model.__dict__.items()}
@@ -677,7 +677,7 @@ class Calculator:
         return CalculatorResult.model_construct(
             calculator_id=self.id, name=self.name, category=self.category, value=out.value, unit=out.unit,
             interpretation=out.interpretation, explanation=steps, reference=self.reference, inputs=recorded,
-            assumed=assumed, ignored=ignored, warnings=out.warnings, parts=out.parts)
+            assumed=assumed, ignored=ignored, warnings=[*cautions, *out.warnings], parts=out.parts)
 
     def __repr__(self) -> str:
         return f"Calculator({self.id!r}, {self.category})"

@@ -23,8 +23,8 @@ from wardround.errors import InputError
 
 #: Adult height (cm): below 100 cm an adult height is almost always inches or feet typed as cm.
 ADULT_HEIGHT_CM = (100.0, 250.0)
-#: Body weight (kg) at any age the calculators take.
-WEIGHT_KG = (2.0, 500.0)
+#: Body weight (kg) at any age the calculators take: from an extremely preterm neonate (~0.4 kg at 23 weeks) up.
+WEIGHT_KG = (0.2, 500.0)
 #: Body mass index (kg/m²) from a given weight and height, or given directly.
 BMI_KG_M2 = (8.0, 120.0)
 #: Heart rate (/min) any calculator takes.
@@ -35,9 +35,10 @@ ADULT_AGE = 18.0
 #: Calculators whose formula is defined for adults only: the adult height range applies even without an age.
 ADULT_ONLY = frozenset({"creatinine_clearance", "ideal_body_weight", "adjusted_body_weight"})
 
-#: Narrower input ranges where a formula is not valid over the whole shared range: (calculator, field) ->
-#: (low, high, why). The QT corrections diverge from each other and from the measured QT at slow and fast rates;
-#: 40-150/min is wardround's validity bound for them [reference unverified].
+#: Narrower input ranges where a formula is less reliable than over the whole shared range: (calculator, field) ->
+#: (low, high, why). Outside them the result is still computed but carries a warning, because the bound is not a
+#: hard limit of the formula. The QT corrections diverge from each other and from the measured QT at slow and fast
+#: rates; 40-150/min is wardround's caution bound for them [reference unverified].
 VALIDITY: dict[tuple[str, str], tuple[float, float, str]] = {
     **{(qtc, "heart_rate"): (40.0, 150.0, "the QT correction formulas are not valid at slower or faster rates "
                                           "[bound unverified]")
@@ -47,6 +48,8 @@ VALIDITY: dict[tuple[str, str], tuple[float, float, str]] = {
 #: Result units that cannot be negative (a body weight, a concentration, a clearance, a rate, a duration).
 NONNEGATIVE_UNITS = frozenset({"kg", "mg/dL", "mL/min", "mL/min/1.73 m²", "m²", "mL/h", "kg/m²", "ms", "mg", "µg",
                                "mL", "L", "mOsm/kg", "µg/h", "µg/kg/min", "MME/day", "/day", "days"})
+#: Calculators whose result is signed although its unit is not: a negative free water deficit is a water excess.
+SIGNED = frozenset({"free_water_deficit"})
 
 #: Plausible result ranges of single calculators: calculator -> (low, high, unit, what to check).
 OUTPUT_RANGE: dict[str, tuple[float, float, str, str]] = {
@@ -62,8 +65,9 @@ def _num(values: Mapping[str, Any], name: str) -> float | None:
     return float(v)
 
 
-def check_inputs(calculator_id: str, values: Mapping[str, Any]) -> None:
-    """Raise ``InputError`` naming the input when canonical ``values`` are implausible together or for this formula."""
+def check_inputs(calculator_id: str, values: Mapping[str, Any]) -> list[str]:
+    """Raise ``InputError`` naming the input when canonical ``values`` are implausible together; return warnings
+    for inputs outside the range this formula is reliable for."""
     age = _num(values, "age")
     height = _num(values, "height")
     weight = _num(values, "weight")
@@ -98,20 +102,22 @@ def check_inputs(calculator_id: str, values: Mapping[str, Any]) -> None:
     if hr is not None and not HEART_RATE[0] <= hr <= HEART_RATE[1]:
         raise InputError("heart_rate", f"{hr:g}/min is not a plausible heart rate ({HEART_RATE[0]:g}-"
                          f"{HEART_RATE[1]:g}/min)", "check the value")
+    warnings: list[str] = []
     for (calc, field), (lo, hi, why) in VALIDITY.items():
         if calc != calculator_id:
             continue
         v = _num(values, field)
         if v is not None and not lo <= v <= hi:
-            raise InputError(field, f"{v:g} is outside {lo:g}-{hi:g}, the range {calculator_id} is valid for: {why}",
-                             "use another method or check the value")
+            warnings.append(f"{field} {v:g} is outside {lo:g}-{hi:g}, the range {calculator_id} is reliable for: "
+                            f"{why}; interpret the result with caution")
+    return warnings
 
 
 def check_output(calculator_id: str, unit: str, value: Any) -> None:
     """Raise ``InputError`` when a result is impossible (a negative weight, an LDL below zero, a QTc of 90 ms)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return
-    if unit in NONNEGATIVE_UNITS and value < 0:
+    if unit in NONNEGATIVE_UNITS and value < 0 and calculator_id not in SIGNED:
         raise InputError("result", f"{calculator_id} gave {value:.4g} {unit}, which cannot be negative",
                          "check the inputs and their units")
     rng = OUTPUT_RANGE.get(calculator_id)
