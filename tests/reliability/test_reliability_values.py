@@ -312,3 +312,14 @@ def test_shipped_example_cases_still_load() -> None:
     for p in sorted(EXAMPLES.glob("*.json")):
         json.loads(p.read_text(encoding="utf-8"))
         load_case_file(p, check_paths=False)
+
+
+def test_flagged_labs_reach_the_ward_rounds_issues() -> None:
+    # before: an unknown lab was kept on the case but the report never said it was not read
+    from wardround import api
+
+    result = api.run({"age": 60, "sex": "male", "note": "Chest pain for two hours.",
+                      "labs": [{"name": "hs-XYZ", "value": 310, "unit": "ng/L"}, {"name": "sodium", "value": 139, "unit": "mmol/L"}]})
+    flagged = [i for i in result.issues if i.startswith("labs[0]")]
+    assert len(flagged) == 1 and "hs-XYZ" in flagged[0]
+    assert not any(i.startswith("labs[1]") for i in result.issues)  # a known lab with its unit is read

@@ -367,8 +367,9 @@ class LLMSpecialist:
             from wardround.tools.segmentation import segment_study
 
             out_dir = artifact_dir(config, case.id, writer.producer)
-            result = segment_study(case.imaging[a.study].path, a.method, prompt=a.prompt, out_dir=out_dir,
-                                   writer=writer)
+            study = case.imaging[a.study]  # its label is checked against its content, as for the rules specialist
+            result = segment_study(study.path, a.method, prompt=a.prompt, out_dir=out_dir, writer=writer,
+                                   body_region=study.body_region, modality=study.modality)
             return {"evidence_id": result.evidence_id, "summary": result.summary(), "volume_ml": result.volume_ml}
         raise ValueError(f"there is no tool named {name!r}; available tools: {', '.join(sorted(tool_names))} "
                          "(or a calculator id)")

@@ -59,9 +59,12 @@ def intake_node(state: WardState, config: RunnableConfig) -> dict:
     update: dict = {"case": case, "ledger": {ev.id: ev for ev in evidence}, "usage": _timed("intake", t0)}
     from wardround.injection import injection_issue
 
+    issues = case.value_issues()  # labs kept but not usable as given are reported, never dropped in silence
     flagged = injection_issue(case.note)
     if flagged:
-        update["issues"] = [flagged]
+        issues.append(flagged)
+    if issues:
+        update["issues"] = issues
     return update
 
 
