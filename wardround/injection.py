@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from wardround.patterns import fast_finditer, fast_search
+
 # ---------------------------------------------------------------------------------------------------------
 # Normalisation with an offset map
 
@@ -69,6 +71,8 @@ class Normalised:
 @lru_cache(maxsize=64)
 def normalise(note: str) -> Normalised:
     """NFKC, format/zero-width/bidi characters and combining marks dropped, look-alikes mapped (offsets kept)."""
+    if note.isascii():  # nothing to map, drop or fold: every ASCII character is its own NFKC form
+        return Normalised(note, tuple(range(len(note) + 1)))
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(note):
@@ -90,8 +94,11 @@ def normalise(note: str) -> Normalised:
 # ---------------------------------------------------------------------------------------------------------
 # Patterns (matched on the normalised text)
 
-# start of a clause: the text's start, or after a clause break, then optional connectives
-_CLAUSE_START = r"(?:^|(?<=[\n.!?;:,\]>)|\-\u2014\u2013\"'`*]))\s*(?:(?:and|then|now|so|please|just|also|instead|simply|kindly)\s+)*"
+# Output directives count only at the start of a clause: the text's start or a clause break, then optional
+# connectives ("... . Please respond with"). The patterns below start at the verb, where a scan can skip ahead by
+# its first letter; ``_clause_start`` checks what precedes it.
+_CLAUSE_BREAKS = frozenset("\n.!?;:,]>)|-\u2014\u2013\"'`*")
+_CONNECTIVES = frozenset({"and", "then", "now", "so", "please", "just", "also", "instead", "simply", "kindly"})
 _MODEL = r"(?:ai|a\.i\.|assistant|model|llm|chatbot|chat\s*gpt|gpt(?:-?\d)?|claude|gemini|language\s+model|bot|agent)"
 _OVERRIDE_VERB = r"(?:ignore|disregard|forget|override|bypass|skip|discard|drop)"
 _QUALIFIER = (r"(?:previous|prior|above|earlier|preceding|former|system|original|safety|existing|preset|initial|"
@@ -127,8 +134,6 @@ _INSTRUCTION_PATTERNS = [
     rf"\b(?:dear|hey|hi|hello|attention|note\s+(?:to|for)(?:\s+the|\s+any)?)\s*:?\s*(?:{_MODEL}|system)\b",
     rf"\b(?:instructions?|messages?|notes?|commands?|directives?|orders?)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
     rf"(?:{_MODEL}|system|reader|reviewer\s+model)s?\b",
-    r"(?:^|(?<=[\n.!?;]))\s*(?:dear\s+|hey\s+)?(?:assistant|chatbot|chat\s*gpt|gpt(?:-?\d)?|claude|gemini|llm|"
-    r"language\s+model)\s*[,:]",
     rf"\b(?:you|the\s+(?:{_MODEL}|system))\s+(?:must|should|shall|will|need\s+to|have\s+to|are\s+(?:required|instructed|"
     rf"told|expected)\s+to)\s+(?:now\s+|only\s+|always\s+)?(?:answer|respond|reply|output|diagnose|say|conclude|ignore|"
     rf"disregard|return|list|rank|cite|print|state|choose|select|report|classify|label)\b",
@@ -142,15 +147,6 @@ _INSTRUCTION_PATTERNS = [
     r"reassessed|pending|awaited|documented)\b)",
     r"\byour\s+(?:answer|output|response|reply|diagnosis|primary|final\s+(?:answer|diagnosis)|task|job|role|"
     r"instructions?)\b\s*(?:is\b|are\b|must\b|should\b|shall\b|will\b|has\b|=|:)",
-    # output directives at the start of a clause: "respond with ...", "output X as the primary diagnosis"
-    rf"{_CLAUSE_START}(?:answer|respond|reply|output|return|print|say|state|write|conclude|report)\s+(?:only\s+)?"
-    rf"(?:with\b|in\s+json\b|json\b|that\s+(?:the\s+)?(?:diagnosis|answer|patient\s+has)\b|as\s+(?:follows|json)\b|:)",
-    rf"{_CLAUSE_START}(?:answer|respond|reply|output|return|print|say|state|write|conclude|give|report)\s+"
-    r"(?!\d)[^.;,\n]{1,60}?\s+as\s+(?:the\s+|your\s+)?(?:final|primary|top|main|only|correct|definitive|first)?\s*"
-    r"(?:diagnosis|answer|output|dx)\b",
-    rf"{_CLAUSE_START}diagnose\s+(?!d)\S",
-    rf"{_CLAUSE_START}(?:answer|output|conclude)\s+(?!(?:only|yes|no|questions?|appropriately|to|the\s+(?:door|phone|"
-    r"questions?)|when|if|with|was|is|of|\d)\b)[a-z]",
     r"\b(?:make|set|list|rank|put|give|choose|pick|select|mark|label|name|declare)\s+(?!(?:a|the|your)\s+"
     r"(?:final|primary|definitive)\b)[^.;,\n]{1,60}?\s+(?:as\s+)?(?:the\s+|your\s+)?(?:final|primary|top|first|main|"
     r"only|correct|definitive)\s+(?:diagnosis|answer|output|choice|dx)\b",
@@ -159,7 +155,25 @@ _INSTRUCTION_PATTERNS = [
     r"\bdo\s*n[o']?t\s+(?:cite|verify|fact[\s-]?check)\b|\bwithout\s+(?:citing|verifying|verification|citations)\b",
     r"\b(?:cite|quote)\s+\[?[a-z]{1,3}\d{1,6}\]?\s+(?:in|for)\s+(?:every|each|all|your)\b",
 ]
-_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _INSTRUCTION_PATTERNS), re.I | re.M)
+_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _INSTRUCTION_PATTERNS), re.I)
+# a model addressed at the start of a sentence or line ("... . Assistant: ...", "Dear ChatGPT, ..."), kept when
+# only whitespace precedes it since the text's start or a sentence break (``_sentence_start``)
+_ADDRESS = re.compile(r"\b(?:dear\s+|hey\s+)?(?:assistant|chatbot|chat\s*gpt|gpt(?:-?\d)?|claude|gemini|llm|"
+                      r"language\s+model)\s*[,:]", re.I)
+_SENTENCE_BREAKS = frozenset("\n.!?;")
+# output directives, kept when they open a clause (``_clause_start``): "respond with ...", "output X as the primary
+# diagnosis"
+_DIRECTIVE_PATTERNS = [
+    r"\b(?:answer|respond|reply|output|return|print|say|state|write|conclude|report)\s+(?:only\s+)?"
+    r"(?:with\b|in\s+json\b|json\b|that\s+(?:the\s+)?(?:diagnosis|answer|patient\s+has)\b|as\s+(?:follows|json)\b|:)",
+    r"\b(?:answer|respond|reply|output|return|print|say|state|write|conclude|give|report)\s+"
+    r"(?!\d)[^.;,\n]{1,60}?\s+as\s+(?:the\s+|your\s+)?(?:final|primary|top|main|only|correct|definitive|first)?\s*"
+    r"(?:diagnosis|answer|output|dx)\b",
+    r"\bdiagnose\s+(?!d)\S",
+    r"\b(?:answer|output|conclude)\s+(?!(?:only|yes|no|questions?|appropriately|to|the\s+(?:door|phone|"
+    r"questions?)|when|if|with|was|is|of|\d)\b)[a-z]",
+]
+_DIRECTIVE = re.compile("|".join(f"(?:{p})" for p in _DIRECTIVE_PATTERNS), re.I)
 # upper-case role markers at the start of a sentence ("... sweating. SYSTEM: ...")
 _ROLE_CAPS = re.compile(r"(?<=[.!?;])\s+(?:SYSTEM|ASSISTANT|DEVELOPER|USER|HUMAN)\s*(?:PROMPT|MESSAGE)?\s*:")
 
@@ -204,20 +218,57 @@ def _clause_end(text: str, pos: int) -> int:
     return m.start() if m else len(text)
 
 
+def _clause_start(text: str, pos: int) -> int | None:
+    """Where the clause of the word at ``pos`` starts when only whitespace and connectives precede it since the
+    text's start or a clause break (``_CLAUSE_BREAKS``); ``None`` when other words do."""
+    first = pos
+    while True:
+        j = first
+        while j > 0 and text[j - 1].isspace():
+            j -= 1
+        if j == 0 or text[j - 1] in _CLAUSE_BREAKS:
+            return first
+        k = j
+        while k > 0 and text[k - 1].isalpha():
+            k -= 1
+        if j == first or text[k:j].lower() not in _CONNECTIVES:
+            return None
+        first = k
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    """Whether only whitespace precedes ``pos`` since the text's start or a sentence break (``_SENTENCE_BREAKS``)."""
+    j = pos
+    while j > 0 and text[j - 1].isspace():
+        j -= 1
+    return j == 0 or text[j - 1] in _SENTENCE_BREAKS
+
+
 def _hits(text: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of each match in the normalised ``text``, extended to the end of its clause."""
     found: list[tuple[int, int, str]] = []
-    for m in _INSTRUCTION.finditer(text):
+    for m in fast_finditer(_INSTRUCTION, text):
         found.append((m.start(), m.end(), "instruction"))
-    for m in _ROLE_CAPS.finditer(text):
+    pos = 0
+    while m := fast_search(_DIRECTIVE, text, pos):
+        start = _clause_start(text, m.start())
+        if start is None:  # not at a clause start: a later verb inside this match may be
+            pos = m.start() + 1
+            continue
+        found.append((start, m.end(), "instruction"))
+        pos = m.end()
+    for m in fast_finditer(_ADDRESS, text):
+        if _sentence_start(text, m.start()):
+            found.append((m.start(), m.end(), "instruction"))
+    for m in fast_finditer(_ROLE_CAPS, text):
         found.append((m.start(), m.end(), "instruction"))
-    for m in _TOOL_OUTPUT.finditer(text):
+    for m in fast_finditer(_TOOL_OUTPUT, text):
         found.append((m.start(), m.end(), "tool_output"))
-    for m in _CITATION.finditer(text):
+    for m in fast_finditer(_CITATION, text):
         found.append((m.start(), m.end(), "citation"))
-    for m in _EVIDENCE_WORD.finditer(text):
+    for m in fast_finditer(_EVIDENCE_WORD, text):
         found.append((m.start(), m.end(), "citation"))
-    for m in _CITATION_OTHER.finditer(text):
+    for m in fast_finditer(_CITATION_OTHER, text):
         found.append((m.start(), m.end(), "citation"))
     out = []
     for start, end, kind in found:

@@ -58,12 +58,15 @@ def long_note(base: dict, others: list[dict], size: int) -> str:
 
 def cold_caches() -> None:
     """Forget everything read from notes so far, so that each timed run reads its note as a new case would."""
-    from wardround import injection
+    from wardround import injection, patterns
     from wardround.extract import context, history, reader
+    from wardround.reasoning import hypotheses
 
     reader.clear_note_facts()
+    hypotheses._RANKINGS.clear()
     history._CACHE.clear()
-    for fn in (context.sentence_bounds, context._sentence_starts, injection.find_injections, injection.reading_text):
+    for fn in (context.sections, context.sentence_bounds, context._sentence_starts, injection.normalise,
+               injection.find_injections, injection.reading_text, patterns.lowered, patterns._word_starts):
         fn.cache_clear()
 
 

@@ -35,14 +35,6 @@ def _todays(note: str, fact) -> bool:
     return not (ctx.family or ctx.earlier or (ctx.hypothetical and not ctx.negated))
 
 
-def _vital_findings(kb: KnowledgeBase, vital: str) -> list[Finding]:
-    return [f for f in kb.findings.values() if f.vital is not None and f.vital.field == vital]
-
-
-def _lab_findings(kb: KnowledgeBase, analyte: str) -> list[Finding]:
-    return [f for f in kb.findings.values() if f.lab is not None and f.lab.analyte == analyte]
-
-
 def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[Evidence]:
     """Record the case's facts as intake evidence (ids ``E1, E2, ...``), deterministic for a given case."""
     w = EvidenceWriter(INTAKE_PREFIX, "intake", existing)
@@ -118,7 +110,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
     for group in ("conditions", "medications"):
         for i, item in enumerate(getattr(case.history, group)):
             low = item.lower()
-            hits = [f for f in kb.findings.values() if any(h in low for h in f.history)]
+            hits = [f for f in kb.findings_with_history() if any(h in low for h in f.history)]
             for f in hits:
                 w.field(f"History: {item} ({f.name})", f"history.{group}[{i}]", item, finding=f.id, present=True)
 
@@ -148,7 +140,7 @@ def _emit(w: EvidenceWriter, case: Case, src: dict, statement: str, value: objec
 def _vital_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, name: str, value: float, src: dict,
                     shown: tuple[float, str] | None = None) -> None:
     label, unit = _VITAL_LABELS.get(name, (name, ""))
-    rules = _vital_findings(kb, name)
+    rules = kb.findings_for_vital(name)
     recorded_value = value if "field" in src else (shown[0] if shown else value)
     recorded_unit = unit if "field" in src else (shown[1] if shown else unit)
     text = f"{label} {value:g}{(' ' + unit) if unit else ''}"
@@ -161,7 +153,7 @@ def _lab_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, analyte: str
     value, unit = shown
     text = f"{analyte.replace('_', ' ').capitalize()} {value} {unit}".strip()
     recorded_value = recorded if recorded is not None else value
-    checks = [(f, f.lab.matches(canonical), f.lab) for f in _lab_findings(kb, analyte)]
+    checks = [(f, f.lab.matches(canonical), f.lab) for f in kb.findings_for_lab(analyte)]
     _measured(w, case, src, text, recorded_value, unit or None, analyte, checks)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from wardround.extract.facts import Fact
-from wardround.extract.patterns import fast_finditer
+from wardround.patterns import fast_finditer
 from wardround.units import DIMENSIONS
 
 _N = r"(\d{1,3}(?:[.,]\d+)?)"

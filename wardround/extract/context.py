@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from wardround.extract.patterns import fast_finditer, lower_exactly
+from wardround.patterns import fast_finditer, lower_exactly
 
 # Pre-triggers: their scope runs forward to the end of the sentence or a terminator.
 _NEGATION_PRE = (

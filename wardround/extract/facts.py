@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wardround.errors import UnitError
-from wardround.extract.patterns import fast_finditer, phrase_alternation
+from wardround.patterns import fast_finditer, phrase_alternation
 from wardround.units import ANALYTE_ALIASES, ANALYTES, DIMENSIONS, Analyte, normalize_unit
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from wardround.extract.context import Context, assertion_context
-from wardround.extract.patterns import fast_finditer, phrase_alternation
+from wardround.patterns import fast_finditer, phrase_alternation
 
 if TYPE_CHECKING:
     from wardround.knowledge import KnowledgeBase

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from wardround.extract.context import Context, assertion_context
-from wardround.extract.patterns import (
+from wardround.patterns import (
     literal_first,
     literal_prefix,
     lowered,

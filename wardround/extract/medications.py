@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wardround.extract.context import Context, assertion_context
-from wardround.extract.patterns import fast_finditer, phrase_alternation
+from wardround.patterns import fast_finditer, phrase_alternation
 
 # canonical drug -> (class, spellings)
 DRUGS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -34,7 +34,7 @@ from wardround.extract.facts import Fact, extract_labs, extract_measurements, ex
 from wardround.extract.findings import FindingMention, extract_findings
 from wardround.extract.history import AlcoholUse, ConceptMention, extract_alcohol, find_concept
 from wardround.extract.medications import MedicationMention, extract_medications
-from wardround.extract.patterns import fast_finditer, fast_search
+from wardround.patterns import fast_finditer, fast_search
 
 if TYPE_CHECKING:
     from wardround.knowledge import KnowledgeBase

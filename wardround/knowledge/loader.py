@@ -56,12 +56,35 @@ class KnowledgeBase(BaseModel):
     source: str = ""
 
     _names: dict[str, str] = PrivateAttr(default_factory=dict)
+    _by_vital: dict[str, list[Finding]] = PrivateAttr(default_factory=dict)
+    _by_lab: dict[str, list[Finding]] = PrivateAttr(default_factory=dict)
+    _with_history: list[Finding] = PrivateAttr(default_factory=list)
 
     def model_post_init(self, __context: Any) -> None:
-        """Index ids, names and aliases of the conditions for ``find_condition``."""
+        """Index ids, names and aliases of the conditions (``find_condition``), and the findings by the vital sign,
+        analyte or history term they are read from (intake looks them up once per measurement)."""
         for cond in self.conditions.values():
             for label in (cond.id, cond.name, *cond.aliases):
                 self._names.setdefault(normalize_name(label), cond.id)
+        for f in self.findings.values():
+            if f.vital is not None:
+                self._by_vital.setdefault(f.vital.field, []).append(f)
+            if f.lab is not None:
+                self._by_lab.setdefault(f.lab.analyte, []).append(f)
+            if f.history:
+                self._with_history.append(f)
+
+    def findings_for_vital(self, field: str) -> list[Finding]:
+        """Findings defined by a threshold on the vital sign ``field`` (e.g. ``"heart_rate"``), in file order."""
+        return self._by_vital.get(field, [])
+
+    def findings_for_lab(self, analyte: str) -> list[Finding]:
+        """Findings defined by a threshold on the canonical ``analyte``, in file order."""
+        return self._by_lab.get(analyte, [])
+
+    def findings_with_history(self) -> list[Finding]:
+        """Findings that a history item can document (``Finding.history`` terms), in file order."""
+        return self._with_history
 
     def conditions_for(self, specialty_id: str) -> list[Condition]:
         """The conditions a specialty considers, in file order; unknown specialty ids raise ``KnowledgeError``."""

@@ -7,6 +7,7 @@ How the numbers are used (Bayes in odds form) is described in docs/knowledge.md.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -287,10 +288,22 @@ class Condition(BaseModel):
 
     def explains_finding(self, finding_id: str) -> bool:
         """Whether a present ``finding_id`` is accounted for by this condition (LR+ > 1, presenting or listed)."""
-        lr = self.findings.get(finding_id)
-        if lr is not None and lr.lr_pos is not None and lr.lr_pos > 1.0:
-            return True
-        return finding_id in self.presenting or finding_id in self.explains
+        return finding_id in self._explained
+
+    @cached_property
+    def _explained(self) -> frozenset[str]:
+        """The ids ``explains_finding`` accepts, computed once: the reasoning core asks for every finding of every
+        case against every condition."""
+        positive = {fid for fid, lr in self.findings.items() if lr.lr_pos is not None and lr.lr_pos > 1.0}
+        return frozenset(positive | set(self.presenting) | set(self.explains))
+
+    @cached_property
+    def expected(self) -> frozenset[str]:
+        """Findings the condition accounts for on its own: those of ``explains_finding`` and those whose recorded
+        likelihood ratio is only for their absence (LR- < 1: the condition expects them)."""
+        absent_only = {fid for fid, lr in self.findings.items()
+                       if lr.lr_pos is None and lr.lr_neg is not None and lr.lr_neg < 1.0}
+        return self._explained | absent_only
 
     @field_validator("icd10")
     @classmethod

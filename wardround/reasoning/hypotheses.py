@@ -76,10 +76,7 @@ def _ref(kb: KnowledgeBase, finding_id: str, st: FindingStatus) -> FindingRef:
 
 def explains_itself(condition: Condition, finding_id: str) -> bool:
     """``explains`` without the condition's sources: what the condition accounts for on its own."""
-    if condition.explains_finding(finding_id):
-        return True
-    lr = condition.findings.get(finding_id)
-    return lr is not None and lr.lr_pos is None and lr.lr_neg is not None and lr.lr_neg < 1.0
+    return finding_id in condition.expected
 
 
 def explains(condition: Condition, finding_id: str, kb: KnowledgeBase | None = None) -> bool:
@@ -102,11 +99,13 @@ def _linked_sources(condition: Condition, kb: KnowledgeBase, salient: list[str])
     (the hypotension of a sepsis beside a pneumonia): when the source alone accounts for everything, the simpler
     explanation is the source, and the linked pair earns no credit (parsimony).
     """
-    own = {fid for fid in salient if explains_itself(condition, fid)}
+    if not condition.sources:
+        return []
+    own = [fid for fid in salient if fid in condition.expected]
     out = []
     for src in condition.sources:
         cond = kb.conditions.get(src)
-        if cond is not None and any(not explains_itself(cond, fid) for fid in own):
+        if cond is not None and any(fid not in cond.expected for fid in own):
             out.append(cond)
     return out
 
@@ -157,26 +156,28 @@ def assess(condition: Condition, status: dict[str, FindingStatus], kb: Knowledge
         lr = lr_info.lr_pos if st.present else lr_info.lr_neg
         if lr is None or lr == 1.0:
             continue
+        ids = st.ids[:3]
         lrs.append(lr)
-        contributions.append({"finding": fid, "present": st.present, "lr": lr, "evidence": st.ids[:3],
+        contributions.append({"finding": fid, "present": st.present, "lr": lr, "evidence": ids,
                               "reference": lr_info.reference})
-        (supporting if lr > 1.0 else opposing).extend(st.ids[:3])
+        (supporting if lr > 1.0 else opposing).extend(ids)
     explained: list[FindingRef] = []
     unexplained: list[FindingRef] = []
     if salient is None:
         salient = _salient_refs(kb, status)
-    linked = _linked_sources(condition, kb, list(salient))
+    expected = condition.expected
+    linked = [src.expected for src in _linked_sources(condition, kb, list(salient))]
     for fid, ref in salient.items():
-        st = status[fid]
-        if explains_itself(condition, fid) or any(explains_itself(src, fid) for src in linked):
+        if fid in expected or (linked and any(fid in src for src in linked)):
             explained.append(ref)
             continue
         unexplained.append(ref)
         if fid not in condition.findings:  # a recorded LR <= 1 already counts it against the condition
+            ids = status[fid].ids[:3]
             lrs.append(engine.LEAK_LR)
-            contributions.append({"finding": fid, "present": True, "lr": engine.LEAK_LR, "evidence": st.ids[:3],
+            contributions.append({"finding": fid, "present": True, "lr": engine.LEAK_LR, "evidence": ids,
                                   "reference": LEAK_REFERENCE, "unexplained": True})
-            opposing.extend(st.ids[:3])
+            opposing.extend(ids)
     in_population = not condition.presenting or any(
         (st := status.get(fid)) is not None and st.present for fid in condition.presenting)
     if patient is not None and not condition.fits(patient.age, patient.sex):
@@ -222,6 +223,26 @@ def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterab
     Order: candidates first, then by share, then by id (deterministic).
     """
     pool = list(conditions) if conditions is not None else list(kb.conditions.values())
+    key = (id(kb), tuple((fid, st.present, tuple(st.ids)) for fid, st in status.items()),
+           tuple(c.id for c in pool), patient)
+    hit = _RANKINGS.get(key)
+    if hit is not None and hit[0] is kb:
+        return hit[1]
+    ranking = _rank(kb, status, pool, patient)
+    if len(_RANKINGS) >= _RANKINGS_MAX:
+        _RANKINGS.pop(next(iter(_RANKINGS)))
+    _RANKINGS[key] = (kb, ranking)
+    return ranking
+
+
+#: Rankings of recent finding spaces. The specialists of one case usually see the same findings (imaging adds
+#: its own), and the attending ranks them once more: each space is scored once. Rankings are read, never changed.
+_RANKINGS: dict[tuple, tuple[KnowledgeBase, Ranking]] = {}
+_RANKINGS_MAX = 64
+
+
+def _rank(kb: KnowledgeBase, status: dict[str, FindingStatus], pool: list[Condition],
+          patient: Patient | None) -> Ranking:
     salient = _salient_refs(kb, status)
     assessed = [assess(c, status, kb, salient, patient) for c in pool]
     shares = engine.normalise({a.condition.id: a.score for a in assessed if a.in_population},

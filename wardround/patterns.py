@@ -202,8 +202,16 @@ def _word_starts(low: str) -> dict[str, list[int]]:
     index: dict[str, list[int]] = {}
     for m in _WORD_START.finditer(low):
         p = m.start()
-        for key in (low[p], low[p:p + 2], low[p:p + 3]):
-            index.setdefault(key, []).append(p)
+        key = low[p:p + 3]
+        hit = index.get(key)
+        if hit is None:
+            index[key] = [p]
+        else:
+            hit.append(p)
+    for key, where in list(index.items()):  # the shorter keys from the distinct three-character ones
+        for short in (key[:1], key[:2]):
+            if short != key:
+                index.setdefault(short, []).extend(where)
     return index
 
 
@@ -269,21 +277,28 @@ def _lower_source(regex: str) -> str | None:
 def _loosened(alternative: str, limit: int = 64) -> list[str]:
     """Alternatives that match wherever ``alternative`` matches (maybe more), each starting with a literal if possible.
 
-    Leading zero-width checks (``\\b``, look-arounds, ``^``) are dropped and leading optional or alternative groups
-    are distributed (``(?:a|b)?c`` -> ``ac|bc|c``), so that ``re`` can skip to the next possible first character.
+    Leading zero-width checks (``\\b``, look-arounds) are dropped, an alternative anchored with ``^`` is left out
+    (``fast_finditer`` tries the text's start itself), and leading optional atoms and optional or alternative
+    groups are distributed (``(?:a|b)?c`` -> ``ac|bc|c``, ``\\s*c`` -> ``\\s\\s*c|c``), so that ``re`` can skip to
+    the next possible first character.
     """
     if alternative.startswith(("\\b", "\\B")):
         return _loosened(alternative[2:], limit)
-    if alternative.startswith("^"):
-        return _loosened(alternative[1:], limit)
+    if alternative.startswith("^"):  # matches at the text's start only, which ``fast_finditer`` always tries
+        return []
     if alternative.startswith(("(?=", "(?!", "(?<=", "(?<!")):
         return _loosened(alternative[_group_end(alternative, 0):], limit)
     peeled = _peel_repeat(alternative)
     if peeled is not None:
         return [peeled]
-    if alternative[:1].isalnum() and alternative[1:2] == "?" and alternative[2:3] not in ("?", "+"):
-        heads, rest = [alternative[0], ""], alternative[2:]
-    elif alternative.startswith("(?:") or (alternative.startswith("(") and not alternative.startswith("(?")):
+    star = _LEADING_ATOM.match(alternative)
+    if star is not None and alternative[star.end():star.end() + 1] in ("*", "?") \
+            and alternative[star.end() + 1:star.end() + 2] not in ("?", "+"):
+        # ``\s*x`` -> ``\s\s*x|x`` and ``[ab]?x`` -> ``[ab]x|x``: each alternative then starts with a known character
+        atom, op, rest = star.group(0), alternative[star.end()], alternative[star.end() + 1:]
+        out = [atom + (atom + "*" if op == "*" else "") + rest, *_loosened(rest, limit)]
+        return out if len(out) <= limit else [alternative]
+    if alternative.startswith("(?:") or (alternative.startswith("(") and not alternative.startswith("(?")):
         end = _group_end(alternative, 0)
         inner = alternative[3:end - 1] if alternative.startswith("(?:") else alternative[1:end - 1]
         rest = alternative[end:]
@@ -329,11 +344,46 @@ def _peel_repeat(alternative: str) -> str | None:
     return a + a + "{" + str(low - 1) + "," + str(int(high) - 1) + "}" + rest
 
 
+_LITERAL_ESCAPES = frozenset("nt[](){}.*+?|^$\\/#<>-:,;'\"& ")
+
+
+def _first_literal(alternative: str) -> str | None:
+    """The literal character (or escape of one) an alternative starts with, when no quantifier follows it."""
+    if not alternative:
+        return None
+    if alternative[0] == "\\":
+        token = alternative[:2] if alternative[1:2] in _LITERAL_ESCAPES else None
+    else:
+        token = alternative[0] if alternative[0] not in "[(.^$|*+?{)" else None
+    if token is None or alternative[len(token):len(token) + 1] in ("*", "+", "?", "{"):
+        return None
+    return token
+
+
+def _by_first_character(alternatives: list[str]) -> str:
+    """``a1|b1|a2`` as ``a(?:1|2)|b(?:1)``: ``re`` tries each branch in turn at every candidate position, so one
+    branch per first character instead of one per alternative. Matches start where the flat alternation's start
+    (branches with another first character cannot match there)."""
+    groups: dict[str, list[str]] = {}
+    other: list[str] = []
+    for alt in alternatives:
+        token = _first_literal(alt)
+        if token is None:
+            other.append(alt)
+        else:
+            groups.setdefault(token, []).append(alt[len(token):])
+    parts = [token + (rests[0] if len(rests) == 1 and "|" not in rests[0] else "(?:" + "|".join(rests) + ")")
+             for token, rests in groups.items()]
+    return "|".join(parts + other)
+
+
 @lru_cache(maxsize=256)
 def _prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     """A looser, faster pattern whose matches include every position where ``pattern`` matches, or ``None``."""
     source = pattern.pattern
     if pattern.flags & re.VERBOSE or _UNSUPPORTED.search(source):
+        return None
+    if pattern.flags & re.MULTILINE and "^" in source:  # ``^`` would match after every line break
         return None
     source = _NAMED_GROUP.sub("(?:", source)
     flags = pattern.flags & ~re.IGNORECASE
@@ -347,7 +397,7 @@ def _prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         source = lowered_source
     try:
         loose = [a for alternative in _split_alternatives(source) for a in _loosened(alternative)]
-        return re.compile("|".join(loose), flags)
+        return re.compile(_by_first_character(loose) if loose else "(?!)", flags)
     except (re.error, ValueError):
         return None
 
@@ -367,7 +417,14 @@ def fast_finditer(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
     out: list[re.Match[str]] = []
     search, match = loose.search, pattern.match
     pos = 0
-    while True:
+    first = match(text, 0)  # the start of the text, where ``^`` alternatives match (left out of ``loose``)
+    if first is not None:
+        if first.end() == 0:
+            return list(pattern.finditer(text))
+        out.append(first)
+        pos = first.end()
+    end = len(text)
+    while pos <= end:  # ``search`` clips a position past the end to the end: stop there
         candidate = search(scan, pos)
         if candidate is None:
             return out
@@ -380,17 +437,19 @@ def fast_finditer(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
             return list(pattern.finditer(text))
         out.append(m)
         pos = m.end()
+    return out
 
 
-def fast_search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """``pattern.search(text)``, found faster on long texts (as ``fast_finditer``)."""
+def fast_search(pattern: re.Pattern[str], text: str, pos: int = 0) -> re.Match[str] | None:
+    """``pattern.search(text, pos)``, found faster on long texts (as ``fast_finditer``)."""
     loose = _prefilter(pattern)
     scan = text if loose is None or not pattern.flags & re.IGNORECASE else lowered(text)
     if loose is None or scan is None:
-        return pattern.search(text)
+        return pattern.search(text, pos)
     search, match = loose.search, pattern.match
-    pos = 0
-    while True:
+    if pos == 0 and (first := match(text, 0)) is not None:
+        return first
+    while pos <= len(text):
         candidate = search(scan, pos)
         if candidate is None:
             return None
@@ -398,3 +457,4 @@ def fast_search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
         if m is not None:
             return m
         pos = candidate.start() + 1
+    return None
