@@ -391,3 +391,43 @@ def test_missing_folder_and_files_are_reported(tmp_path: Path) -> None:
     del files["findings.yaml"]
     with pytest.raises(KnowledgeError, match="findings.yaml: file is missing"):
         load_knowledge(_write(tmp_path, files))
+
+
+def test_validate_shipped_kb_has_no_problems_and_counts_estimates() -> None:
+    from wardround.knowledge.validate import validate_knowledge
+
+    report = validate_knowledge(load_knowledge())
+    assert report.ok, report.problems
+    assert report.finding_values == sum(len(c.findings) for c in load_knowledge().conditions.values())
+    assert 0 < report.estimates < report.finding_values
+
+
+def test_icd10_codes_are_checked_against_the_classification() -> None:
+    from wardround.knowledge.validate import icd10_problem
+
+    assert icd10_problem("I21.9") is None and icd10_problem("I48.9") is None
+    why = icd10_problem("I48.91")  # ICD-10-CM only: the loader's shape check accepts it, the classification not
+    assert why and "I48.91" in why and "I48.9" in why
+    assert icd10_problem("Z99.99")
+
+
+def test_kb_validate_command_names_a_bad_code_and_exits_1(tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from wardround.cli import app
+    from wardround.knowledge.loader import DATA_DIR
+
+    folder = tmp_path / "kb"
+    shutil.copytree(DATA_DIR, folder)
+    path = folder / "conditions" / "cardiology.yaml"
+    path.write_text(path.read_text().replace("icd10: I50.9", "icd10: I50.99", 1))
+    runner = CliRunner()
+    good = runner.invoke(app, ["kb", "validate"])
+    assert good.exit_code == 0 and "ok" in good.output and "estimates" in good.output
+    bad = runner.invoke(app, ["kb", "validate", "--knowledge", str(folder)])
+    assert bad.exit_code == 1
+    assert "heart_failure_exacerbation" in bad.output and "I50.99" in bad.output
+    strict = runner.invoke(app, ["kb", "validate", "--strict", "--json"])
+    assert strict.exit_code == (1 if json.loads(strict.output)["estimate_fraction"] > 0.10 else 0)

@@ -38,6 +38,7 @@ def main() -> None:
 # Sub-commands register after ``app`` exists; each module imports its heavy code lazily.
 from wardround.cli import calc as _calc  # noqa: E402
 from wardround.cli import eval as _eval  # noqa: E402
+from wardround.cli import kb as _kb  # noqa: E402
 from wardround.cli import run as _run  # noqa: E402
 from wardround.cli import segment as _segment  # noqa: E402
 
@@ -46,4 +47,5 @@ app.command("review")(_run.review_command)
 app.command("graph")(_run.graph_command)
 app.add_typer(_calc.app, name="calc")
 app.add_typer(_eval.app, name="eval")
+app.add_typer(_kb.app, name="kb")
 app.add_typer(_segment.app, name="segment")
