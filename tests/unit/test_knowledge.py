@@ -431,3 +431,19 @@ def test_kb_validate_command_names_a_bad_code_and_exits_1(tmp_path: Path) -> Non
     assert "heart_failure_exacerbation" in bad.output and "I50.99" in bad.output
     strict = runner.invoke(app, ["kb", "validate", "--strict", "--json"])
     assert strict.exit_code == (1 if json.loads(strict.output)["estimate_fraction"] > 0.10 else 0)
+
+
+def test_kb_validate_refuses_an_uncited_or_undated_registry_entry(tmp_path: Path) -> None:
+    import shutil
+
+    from wardround.knowledge.loader import DATA_DIR
+    from wardround.knowledge.validate import validate_knowledge
+
+    folder = tmp_path / "kb"
+    shutil.copytree(DATA_DIR, folder)
+    registry = folder / "references.yaml"
+    registry.write_text(registry.read_text() + '  "PMID:1":\n    citation: "Nobody A. A paper no condition cites. J Test"\n'
+                        '    pmid: "1"\n')
+    problems = validate_knowledge(load_knowledge(folder)).problems
+    assert {p.problem for p in problems if p.where == "references: PMID:1"} == {
+        "the citation gives no year", "no condition cites it"}

