@@ -161,22 +161,39 @@ def literal_first(alternative: str, limit: int = 64) -> list[str]:
     """
     if alternative.startswith("\\b") and alternative[2:3].isalnum():
         return literal_first(alternative[2:], limit)
-    if alternative[:1].isalnum() and alternative[1:2] == "?" and alternative[2:3] not in ("?", "+"):
-        heads, rest = [alternative[0], ""], alternative[2:]
-    elif alternative.startswith("(?:"):
-        end = _group_end(alternative, 0)
-        inner, rest = alternative[3:end - 1], alternative[end:]
-        optional = rest.startswith("?") and rest[1:2] not in ("?", "+")
-        if rest[:1] in ("*", "+", "{") or (rest.startswith("?") and not optional):
-            return [alternative]
-        if optional:
-            rest = rest[1:]
-        heads = _split_alternatives(inner) + ([""] if optional else [])
-    else:
+    split = _leading_choice(alternative, capturing=False)
+    if split is None:
         return [alternative]
+    return _distributed(alternative, *split, lambda a: literal_first(a, limit), limit)
+
+
+def _leading_choice(alternative: str, capturing: bool) -> tuple[list[str], str] | None:
+    """``(heads, rest)`` of an alternative that starts with a choice: an optional letter (``a?b`` -> ``["a", ""]``,
+    ``"b"``) or a group, optional or not (``(?:a|b)?c`` -> ``["a", "b", ""]``, ``"c"``; capturing groups too when
+    ``capturing``). ``None`` when it starts otherwise or the group is repeated."""
+    if alternative[:1].isalnum() and alternative[1:2] == "?" and alternative[2:3] not in ("?", "+"):
+        return [alternative[0], ""], alternative[2:]
+    if alternative.startswith("(?:"):
+        opening = 3
+    elif capturing and alternative.startswith("(") and not alternative.startswith("(?"):
+        opening = 1
+    else:
+        return None
+    end = _group_end(alternative, 0)
+    inner, rest = alternative[opening:end - 1], alternative[end:]
+    optional = rest.startswith("?") and rest[1:2] not in ("?", "+")
+    if rest[:1] in ("*", "+", "{") or (rest.startswith("?") and not optional):
+        return None
+    if optional:
+        rest = rest[1:]
+    return _split_alternatives(inner) + ([""] if optional else []), rest
+
+
+def _distributed(alternative: str, heads: list[str], rest: str, rewrite, limit: int) -> list[str]:
+    """``rewrite(head + rest)`` for each head, in order; ``[alternative]`` unchanged when that exceeds ``limit``."""
     out: list[str] = []
     for head in heads:
-        out.extend(literal_first(head + rest, limit))
+        out.extend(rewrite(head + rest))
         if len(out) > limit:
             return [alternative]
     return out
@@ -298,24 +315,10 @@ def _loosened(alternative: str, limit: int = 64) -> list[str]:
         atom, op, rest = star.group(0), alternative[star.end()], alternative[star.end() + 1:]
         out = [atom + (atom + "*" if op == "*" else "") + rest, *_loosened(rest, limit)]
         return out if len(out) <= limit else [alternative]
-    if alternative.startswith("(?:") or (alternative.startswith("(") and not alternative.startswith("(?")):
-        end = _group_end(alternative, 0)
-        inner = alternative[3:end - 1] if alternative.startswith("(?:") else alternative[1:end - 1]
-        rest = alternative[end:]
-        optional = rest.startswith("?") and rest[1:2] not in ("?", "+")
-        if rest[:1] in ("*", "+", "{") or (rest.startswith("?") and not optional):
-            return [alternative]
-        if optional:
-            rest = rest[1:]
-        heads = _split_alternatives(inner) + ([""] if optional else [])
-    else:
+    split = _leading_choice(alternative, capturing=True)
+    if split is None:
         return [alternative]
-    out: list[str] = []
-    for head in heads:
-        out.extend(_loosened(head + rest, limit))
-        if len(out) > limit:
-            return [alternative]
-    return out
+    return _distributed(alternative, *split, lambda a: _loosened(a, limit), limit)
 
 
 _LEADING_ATOM = re.compile(r"\\[dswDSW]|\[(?:\\.|[^\\\]])+\]|[A-Za-z0-9]")

@@ -70,6 +70,7 @@ def validate_knowledge(kb: KnowledgeBase) -> KBReport:
     """Check ICD-10 codes against the classification and cited references against the registry; count estimates."""
     problems: list[KBProblem] = []
     values = estimates = 0
+    cited_anywhere: set[str] = set()
     for cond in kb.conditions.values():
         why = icd10_problem(cond.icd10)
         if why:
@@ -80,13 +81,12 @@ def validate_knowledge(kb: KnowledgeBase) -> KBReport:
             values += 1
             estimates += lr.reference.startswith("unverified:")
             cited.append(lr.reference)
+        cited_anywhere.update(cited)
         for ref in dict.fromkeys(cited):
             if not ref.startswith("unverified:") and ref not in kb.references:
                 problems.append(KBProblem(where=f"{cond.specialty}: condition {cond.id!r}", problem=f"{ref} is cited "
                                           "but not in the reference registry",
                                           fix="add it to references.yaml with its citation, after confirming it"))
-    cited_anywhere = {ref for cond in kb.conditions.values()
-                      for ref in (cond.prior_reference, *cond.references, *(lr.reference for lr in cond.findings.values()))}
     for key, ref in kb.references.items():
         if not _YEAR.search(ref.citation):
             problems.append(KBProblem(where=f"references: {key}", problem="the citation gives no year",

@@ -9,6 +9,7 @@ conditions and of "none of these" are normalised together, so the numbers compar
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -225,13 +226,15 @@ def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterab
     pool = list(conditions) if conditions is not None else list(kb.conditions.values())
     key = (id(kb), tuple((fid, st.present, tuple(st.ids)) for fid, st in status.items()),
            tuple(c.id for c in pool), patient)
-    hit = _RANKINGS.get(key)
+    with _RANKINGS_LOCK:
+        hit = _RANKINGS.get(key)
     if hit is not None and hit[0] is kb:
         return hit[1]
     ranking = _rank(kb, status, pool, patient)
-    if len(_RANKINGS) >= _RANKINGS_MAX:
-        _RANKINGS.pop(next(iter(_RANKINGS)))
-    _RANKINGS[key] = (kb, ranking)
+    with _RANKINGS_LOCK:  # specialists rank in parallel threads
+        while len(_RANKINGS) >= _RANKINGS_MAX:
+            _RANKINGS.pop(next(iter(_RANKINGS)))
+        _RANKINGS[key] = (kb, ranking)
     return ranking
 
 
@@ -239,6 +242,7 @@ def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterab
 #: its own), and the attending ranks them once more: each space is scored once. Rankings are read, never changed.
 _RANKINGS: dict[tuple, tuple[KnowledgeBase, Ranking]] = {}
 _RANKINGS_MAX = 64
+_RANKINGS_LOCK = threading.Lock()
 
 
 def _rank(kb: KnowledgeBase, status: dict[str, FindingStatus], pool: list[Condition],
