@@ -33,6 +33,8 @@ class WardConfig(BaseModel):
     use_calculators: bool = True
     use_imaging: bool = True
     knowledge: str | None = Field(None, description="folder of an alternative knowledge base (default: shipped)")
+    knowledge_extra: list[str] = Field(default_factory=list, description="folders that extend the knowledge base "
+                                       "(conditions/*.yaml with their findings and references; docs/knowledge.md)")
 
     def model_for(self, role: str) -> Any:
         """The model spec for ``role`` (triage, specialist or attending)."""

@@ -308,6 +308,49 @@ _add(Analyte("urine_creatinine", "mg/dL", {"mg/dL": 1.0, "µmol/L": _mm(_CREAT) 
              aliases=("urine cr", "urinary creatinine", "ucr", "spot urine creatinine"),
              plausible=(1.0, 1000.0)))
 
+# Analytes of the acute take beyond the core panels (toxicology, endocrine, haematology, rheumatology). Drug
+# levels are named "<drug>_level" so that a dose in a medication list ("lithium 400 mg") is never read as a level.
+_PARACETAMOL = 151.163
+_SALICYLIC = 138.121
+_URATE = 168.11
+_CORTISOL = 362.46
+_T4 = 776.87
+_add(Analyte("ck", "U/L", {"U/L": 1.0}, aliases=("creatine kinase", "cpk", "creatine phosphokinase",
+                                                               "total ck", "serum ck"), plausible=(1.0, 2000000.0)))
+_add(Analyte("beta_hydroxybutyrate", "mmol/L", {"mmol/L": 1.0, "mg/dL": 1 / 10.41},
+             aliases=("beta-hydroxybutyrate", "bhb", "b-hydroxybutyrate", "β-hydroxybutyrate", "blood ketones",
+                      "capillary ketones", "serum ketones"), plausible=(0.0, 30.0)))
+_add(Analyte("tsh", "mIU/L", {"mIU/L": 1.0, "µIU/mL": 1.0},
+             aliases=("thyroid stimulating hormone", "thyroid-stimulating hormone", "thyrotropin"),
+             plausible=(0.0, 1000.0)))
+_add(Analyte("free_t4", "ng/dL", {"ng/dL": 1.0, "pmol/L": _T4 / 1e4},
+             aliases=("ft4", "free thyroxine", "free t4"), plausible=(0.0, 20.0)))
+_add(Analyte("cortisol", "µg/dL", {"µg/dL": 1.0, "nmol/L": _CORTISOL / 1e4},
+             aliases=("serum cortisol", "random cortisol", "morning cortisol"), plausible=(0.0, 500.0)))
+_add(Analyte("hcg", "U/L", {"U/L": 1.0, "mIU/mL": 1.0},  # IU/L is read as U/L
+             aliases=("beta-hcg", "beta hcg", "b-hcg", "bhcg", "β-hcg", "serum hcg", "quantitative hcg"),
+             plausible=(0.0, 2000000.0)))
+_add(Analyte("paracetamol_level", "mg/L", {"mg/L": 1.0, "µg/mL": 1.0, "mg/dL": 10.0,
+                                           "µmol/L": _PARACETAMOL / 1000.0, "mmol/L": _PARACETAMOL},
+             aliases=("paracetamol concentration", "serum paracetamol", "acetaminophen level",
+                      "acetaminophen concentration", "serum acetaminophen", "apap level"), plausible=(0.0, 2000.0)))
+_add(Analyte("salicylate_level", "mg/dL", {"mg/dL": 1.0, "mg/L": 0.1, "mmol/L": _mm(_SALICYLIC)},
+             aliases=("salicylate concentration", "serum salicylate", "aspirin level"), plausible=(0.0, 200.0)))
+_add(Analyte("lithium_level", "mmol/L", {"mmol/L": 1.0, "mEq/L": 1.0},
+             aliases=("serum lithium", "lithium concentration"), plausible=(0.0, 20.0)))
+_add(Analyte("carboxyhemoglobin", "%", {"%": 1.0}, aliases=("cohb", "carboxyhaemoglobin", "cohb level"),
+             plausible=(0.0, 100.0)))
+_add(Analyte("ldh", "U/L", {"U/L": 1.0}, aliases=("lactate dehydrogenase",), plausible=(1.0, 100000.0)))
+_add(Analyte("uric_acid", "mg/dL", {"mg/dL": 1.0, "mmol/L": _mm(_URATE), "µmol/L": _mm(_URATE) / 1000.0},
+             aliases=("urate", "serum urate", "serum uric acid"), plausible=(0.1, 50.0)))
+_add(Analyte("esr", "mm/h", {"mm/h": 1.0, "mm/hr": 1.0}, aliases=("erythrocyte sedimentation rate",
+                                                                    "sed rate"), plausible=(0.0, 200.0)))
+_add(Analyte("neutrophils", "10^9/L", {"10^9/L": 1.0, "10^3/µL": 1.0, "/µL": 1e-3},
+             aliases=("absolute neutrophil count", "anc", "neutrophil count"), plausible=(0.0, 200.0)))
+_add(Analyte("fibrinogen", "mg/dL", {"mg/dL": 1.0, "g/L": 100.0}, aliases=("plasma fibrinogen",),
+             plausible=(1.0, 2000.0)))
+
+
 #: Names of related tests, derived values and drugs that contain an analyte's name but are NOT that analyte
 #: ("creatinine clearance 40" is not a creatinine, "potassium chloride 20 mEq" is a treatment). They resolve to
 #: no analyte, and a note reader that meets one does not take its number for the analyte.

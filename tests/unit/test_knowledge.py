@@ -129,8 +129,8 @@ def test_conditions_for_keeps_file_order_and_rejects_unknown(kb: KnowledgeBase) 
     cardio = kb.conditions_for("cardiology")
     assert cardio[0].id == "acute_coronary_syndrome"
     assert all(c.specialty == "cardiology" for c in cardio)
-    with pytest.raises(KnowledgeError, match="unknown specialty 'dermatology'"):
-        kb.conditions_for("dermatology")
+    with pytest.raises(KnowledgeError, match="unknown specialty 'podiatry'"):
+        kb.conditions_for("podiatry")
 
 
 def test_load_knowledge_is_cached(kb: KnowledgeBase) -> None:

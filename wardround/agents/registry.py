@@ -26,7 +26,7 @@ def agents_for(config: WardConfig) -> Agents:
     from wardround.agents import rules
     from wardround.knowledge import load_knowledge
 
-    kb = load_knowledge(config.knowledge)
+    kb = load_knowledge(config.knowledge, config.knowledge_extra)
     rules_impl = {"triage": rules.RulesTriage, "specialist": rules.RulesSpecialist, "attending": rules.RulesAttending}
     impl = {}
     for role in ("triage", "specialist", "attending"):

@@ -33,6 +33,8 @@ def run_command(
     max_specialists: Annotated[int, typer.Option("--max-specialists", min=1, max=12)] = 3,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
     knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Folder of an alternative knowledge base.")] = None,
+    knowledge_extra: Annotated[list[Path] | None, typer.Option("--knowledge-extra", help="Folder that extends the "
+                                                               "knowledge base (repeatable).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     log_text: Annotated[bool, typer.Option("--log-text", help="Let logs carry note text (off: every log line is "
                                            "scrubbed of the case's note and of PHI patterns).")] = False,
@@ -53,7 +55,8 @@ def run_command(
             fail("--review", "human review needs a checkpoint to resume from", "add --db PATH")
         cfg = WardConfig(model=model, triage_model=triage_model, specialist_model=specialist_model,
                          attending_model=attending_model, max_specialists=max_specialists, human_review=review,
-                         knowledge=str(knowledge) if knowledge else None)
+                         knowledge=str(knowledge) if knowledge else None,
+                         knowledge_extra=[str(p) for p in knowledge_extra or []])
         db_problem = _db_problem(db) if db is not None else None
         if db_problem is not None and review:
             fail("--db", f"{str(db)!r}: {db_problem}", _DB_FIX)

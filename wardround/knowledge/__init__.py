@@ -2,7 +2,10 @@
 
 from wardround.knowledge.loader import KnowledgeBase, load_knowledge, normalize_name
 from wardround.knowledge.models import (
+    BaseRate,
     Condition,
+    Criteria,
+    CriteriaGroup,
     DemographicRule,
     Finding,
     FindingLR,
@@ -13,7 +16,10 @@ from wardround.knowledge.models import (
 )
 
 __all__ = [
+    "BaseRate",
     "Condition",
+    "Criteria",
+    "CriteriaGroup",
     "DemographicRule",
     "Finding",
     "FindingLR",

@@ -203,24 +203,52 @@ def _load_specialties(path: Path) -> dict[str, Specialty]:
     return out
 
 
-def _load_findings(path: Path, specialties: dict[str, Specialty]) -> dict[str, Finding]:
-    out: dict[str, Finding] = {}
-    for i, raw in enumerate(_section(path, _read_yaml(path), "findings", list)):
+def _load_findings(path: Path, specialties: dict[str, Specialty], out: dict[str, Finding] | None = None,
+                   data: Any = None, origin: dict[str, str] | None = None) -> dict[str, Finding]:
+    """Read a ``findings:`` list from ``path`` (findings.yaml, or a condition file's own) into ``out``."""
+    out = {} if out is None else out
+    origin = {} if origin is None else origin
+    for i, raw in enumerate(_section(path, _read_yaml(path) if data is None else data, "findings", list)):
         item = _item_name(raw, i, "finding")
         finding = _validate(Finding, raw, path, item)
         if finding.id in out:
-            raise KnowledgeError(f"{path.name}: {item}: duplicate id; merge the two entries or rename one")
+            where = origin.get(finding.id, path.name)
+            raise KnowledgeError(f"{path.name}: {item}: duplicate id (already defined in {where}); reuse that "
+                                 "finding or rename this one")
         for spec_id in finding.specialties:
             if spec_id not in specialties:
                 raise KnowledgeError(f"{path.name}: {item}: unknown specialty {spec_id!r} in specialties; "
                                      f"use one of: {', '.join(specialties)}")
         out[finding.id] = finding
-    for finding in out.values():
-        for other in finding.accounts_for:
-            if other not in out:
-                raise KnowledgeError(f"{path.name}: {finding.id}: accounts_for names unknown finding {other!r}; "
-                                     "define it in findings.yaml or fix the id")
+        origin[finding.id] = path.name
     return out
+
+
+def _check_accounts_for(findings: dict[str, Finding], origin: dict[str, str]) -> None:
+    for finding in findings.values():
+        for other in finding.accounts_for:
+            if other not in findings:
+                raise KnowledgeError(f"{origin.get(finding.id, 'findings.yaml')}: {finding.id}: accounts_for names "
+                                     f"unknown finding {other!r}; define it in findings.yaml or fix the id")
+
+
+def _apply_affinities(path: Path, data: dict, findings: dict[str, Finding],
+                      specialties: dict[str, Specialty]) -> None:
+    """A condition file's ``affinities: {finding_id: weight}`` point existing findings to the file's specialty."""
+    raw = data.get("affinities")
+    if raw is None:
+        return
+    spec_id = data.get("specialty")
+    if not isinstance(raw, dict) or spec_id not in specialties:
+        raise KnowledgeError(f"{path.name}: 'affinities' must be a mapping of finding id to a weight in (0, 1], "
+                             "in a file with a known top-level 'specialty:'")
+    for fid, weight in raw.items():
+        if fid not in findings:
+            raise KnowledgeError(f"{path.name}: affinities: unknown finding {fid!r}; define it or fix the id")
+        if not isinstance(weight, int | float) or not 0.0 < float(weight) <= 1.0:
+            raise KnowledgeError(f"{path.name}: affinities: {fid}: weight {weight!r}; use a number in (0, 1]")
+        f = findings[fid]
+        findings[fid] = f.model_copy(update={"specialties": {**f.specialties, spec_id: float(weight)}})
 
 
 def _load_references(path: Path, out: dict[str, Reference] | None = None,
@@ -266,6 +294,7 @@ def _load_conditions(files: list[tuple[Path, Any]], specialties: dict[str, Speci
                 raw = {**raw, "specialty": default_spec}
             cond = _validate(Condition, raw, path, item)
             _check_condition(cond, path, item, specialties, findings, references)
+            cond = _with_base_rates(cond, findings)
             if cond.id in out:
                 raise KnowledgeError(f"{path.name}: {item}: duplicate id (already defined for specialty "
                                      f"{out[cond.id].specialty!r}); rename one")
@@ -285,51 +314,99 @@ def _load_conditions(files: list[tuple[Path, Any]], specialties: dict[str, Speci
     return out
 
 
+def _with_base_rates(cond: Condition, findings: dict[str, Finding]) -> Condition:
+    """Complete frequency evidence that gives no base rate with the base rate documented on its finding."""
+    missing = {fid: lr for fid, lr in cond.findings.items() if lr.frequency is not None and lr.base_rate is None}
+    if not missing:
+        return cond
+    done = {fid: lr.with_base_rate(findings[fid].base_rate) for fid, lr in missing.items()}  # type: ignore[arg-type]
+    return cond.model_copy(update={"findings": {**cond.findings, **done}})
+
+
 def _check_condition(cond: Condition, path: Path, item: str, specialties: dict[str, Specialty],
                      findings: dict[str, Finding], references: dict[str, Reference]) -> None:
     if cond.specialty not in specialties:
         raise KnowledgeError(f"{path.name}: {item}: unknown specialty {cond.specialty!r}; use one of: "
                              f"{', '.join(specialties)}")
-    for finding_id in [*cond.findings, *cond.presenting, *cond.explains]:
+    criteria_items = [fid for c in cond.criteria for fid in c.items]
+    for finding_id in [*cond.findings, *cond.presenting, *cond.explains, *criteria_items]:
         if finding_id not in findings:
             raise KnowledgeError(f"{path.name}: {item}: unknown finding {finding_id!r}; define it in "
                                  "findings.yaml or fix the id")
+    for fid, lr in cond.findings.items():
+        if lr.frequency is not None and lr.base_rate is None and findings[fid].base_rate is None:
+            raise KnowledgeError(f"{path.name}: {item}: findings.{fid}: frequency evidence needs a base rate; give "
+                                 f"base_rate and base_reference, or a base_rate on finding {fid!r}")
     if references:
-        cited = [cond.prior_reference, *cond.references, *(lr.reference for lr in cond.findings.values())]
+        cited = [cond.prior_reference, *cond.references, *(lr.reference for lr in cond.findings.values()),
+                 *(lr.base_reference for lr in cond.findings.values() if lr.base_reference),
+                 *(c.reference for c in cond.criteria)]
         for ref in cited:
             if not ref.startswith("unverified:") and ref not in references:
                 raise KnowledgeError(f"{path.name}: {item}: reference {ref!r} is not registered; add its "
                                      "citation to references.yaml or to this file's references: mapping")
 
 
+def _folder(path: str | Path, what: str) -> Path:
+    folder = Path(path).expanduser().resolve()
+    if not folder.is_dir():
+        raise KnowledgeError(f"{folder}: {what} does not exist; pass a folder holding specialties.yaml, "
+                             "findings.yaml and conditions/ (an extension folder needs only conditions/)")
+    return folder
+
+
 @functools.lru_cache(maxsize=8)
-def _load_cached(folder: Path) -> KnowledgeBase:
+def _load_cached(folder: Path, extra: tuple[Path, ...] = ()) -> KnowledgeBase:
     specialties = _load_specialties(folder / "specialties.yaml")
-    findings = _load_findings(folder / "findings.yaml", specialties)
+    for ext in extra:  # an extension may add specialties of its own
+        if (ext / "specialties.yaml").exists():
+            for spec in _load_specialties(ext / "specialties.yaml").values():
+                clash = next((s for s in specialties.values() if s.id == spec.id or s.prefix == spec.prefix), None)
+                if clash is not None:
+                    raise KnowledgeError(f"{ext / 'specialties.yaml'}: specialty {spec.id!r}: id or prefix "
+                                         f"{spec.prefix!r} is already used by {clash.id!r}; choose unique ones")
+                specialties[spec.id] = spec
+    origin: dict[str, str] = {}
+    findings = _load_findings(folder / "findings.yaml", specialties, origin=origin)
     references = _load_references(folder / "references.yaml")
     files = [(path, _read_yaml(path)) for path in _condition_files(folder / "conditions", specialties)]
+    for ext in extra:
+        if (ext / "findings.yaml").exists():
+            _load_findings(ext / "findings.yaml", specialties, findings, origin=origin)
+        _load_references(ext / "references.yaml", references)
+        if (ext / "conditions").is_dir():
+            files += [(path, _read_yaml(path)) for path in _condition_files(ext / "conditions", specialties)]
     for path, data in files:
-        if isinstance(data, dict) and "references" in data:
+        if not isinstance(data, dict):
+            continue
+        if "references" in data:
             _load_references(path, references, data)
+        if "findings" in data:  # a condition file may define the findings its conditions need
+            _load_findings(path, specialties, findings, data, origin)
+    for path, data in files:
+        if isinstance(data, dict):
+            _apply_affinities(path, data, findings, specialties)
+    _check_accounts_for(findings, origin)
     conditions = _load_conditions(files, specialties, findings, references)
     if not conditions:
         raise KnowledgeError(f"{folder}: no conditions found; add conditions/<specialty>.yaml files")
     log.debug("knowledge base %s: %d specialties, %d findings, %d conditions", folder, len(specialties),
               len(findings), len(conditions))
+    source = " + ".join(str(p) for p in (folder, *extra))
     return KnowledgeBase(specialties=specialties, findings=findings, conditions=conditions,
-                         references=references, source=str(folder))
+                         references=references, source=source)
 
 
-def load_knowledge(path: str | Path | None = None) -> KnowledgeBase:
+def load_knowledge(path: str | Path | None = None, extra: tuple[str | Path, ...] | list[str | Path] = ()) -> KnowledgeBase:
     """Load (once, then cached) the knowledge base in ``path``, by default the one shipped with wardround.
 
-    Raises ``KnowledgeError`` naming the file, the item and the fix when a file is inconsistent.
+    ``extra`` folders extend it without forking: each may hold ``conditions/*.yaml`` (with their own
+    ``findings:``, ``references:`` and ``affinities:``), and optionally ``specialties.yaml``, ``findings.yaml`` and
+    ``references.yaml``; ids must not collide with the base. Raises ``KnowledgeError`` naming the file, the item
+    and the fix when a file is inconsistent.
     """
-    folder = Path(path).expanduser().resolve() if path is not None else DATA_DIR
-    if not folder.is_dir():
-        raise KnowledgeError(f"{folder}: knowledge folder does not exist; pass a folder holding "
-                             "specialties.yaml, findings.yaml and conditions/")
-    return _load_cached(folder)
+    folder = _folder(path, "knowledge folder") if path is not None else DATA_DIR
+    return _load_cached(folder, tuple(_folder(p, "extra knowledge folder") for p in extra))
 
 
 load_knowledge.cache_clear = _load_cached.cache_clear  # type: ignore[attr-defined]

@@ -161,6 +161,22 @@ class DemographicRule(BaseModel):
         return compare(age, self.op, float(self.value))
 
 
+class BaseRate(BaseModel):
+    """How often a finding occurs in a stated comparison population (patients presenting with the complaint who
+    do not have the condition), from a cited source: the denominator of a frequency-based likelihood ratio."""
+
+    model_config = _MODEL
+
+    value: float = Field(gt=0.0, lt=1.0, description="share of the population showing the finding")
+    population: str = Field(min_length=5)
+    reference: str
+
+    @field_validator("reference")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        return _check_reference(v)
+
+
 class Finding(BaseModel):
     """A clinical finding: how to detect it (note phrases, vitals, labs, demographics, history) and where it points."""
 
@@ -180,6 +196,8 @@ class Finding(BaseModel):
                                                                "stays unexplained (specialty names, any service)")
     accounts_for: list[str] = Field(default_factory=list, description="findings that this known condition explains "
                                     "by itself when present (a history of atrial fibrillation, an irregular pulse)")
+    base_rate: BaseRate | None = Field(None, description="the finding's frequency in the comparison population, "
+                                       "used by frequency-based evidence that gives no base rate of its own")
 
     @property
     def kind(self) -> FindingRole:
@@ -224,14 +242,118 @@ class Finding(BaseModel):
         return self
 
 
+EvidenceKind = Literal["likelihood_ratio", "sensitivity_specificity", "frequency", "estimate"]
+
+
 class FindingLR(BaseModel):
-    """Likelihood ratios of one finding for one condition, with the primary reference they come from."""
+    """Evidence of one finding for one condition, with its primary reference, in one of three published forms.
+
+    - ``lr_pos``/``lr_neg``: likelihood ratios from a diagnostic-accuracy study;
+    - ``sens``/``spec``: sensitivity and specificity, from which LR+ = sens/(1-spec), LR- = (1-sens)/spec;
+    - ``frequency`` (+ ``base_rate``): where no accuracy study exists, the finding's frequency in the condition
+      from a case series and its frequency in the comparison population (``base_rate`` here or on the finding):
+      LR+ = f/b, LR- = (1-f)/(1-b). The loader fills ``base_rate`` from the finding when it is left out.
+    An ``unverified:`` reference marks an estimate with no published source.
+    """
 
     model_config = _MODEL
 
     lr_pos: float | None = Field(None, gt=0, description="LR when the finding is present")
     lr_neg: float | None = Field(None, gt=0, description="LR when the finding is explicitly absent")
+    sens: float | None = Field(None, gt=0.0, lt=1.0, description="sensitivity of the finding for the condition")
+    spec: float | None = Field(None, gt=0.0, lt=1.0, description="specificity of the finding for the condition")
+    frequency: float | None = Field(None, gt=0.0, lt=1.0, description="share of patients with the condition "
+                                    "showing the finding (case series)")
+    base_rate: float | None = Field(None, gt=0.0, lt=1.0, description="share of the comparison population "
+                                    "showing the finding")
     reference: str
+    base_reference: str | None = Field(None, description="source of base_rate")
+
+    @field_validator("reference", "base_reference")
+    @classmethod
+    def _reference(cls, v: str | None) -> str | None:
+        return None if v is None else _check_reference(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive(cls, raw: object) -> object:
+        """Compute the likelihood ratios of sensitivity/specificity and frequency evidence."""
+        if not isinstance(raw, dict):
+            return raw
+        has_lr = raw.get("lr_pos") is not None or raw.get("lr_neg") is not None
+        has_ss = raw.get("sens") is not None or raw.get("spec") is not None
+        has_freq = raw.get("frequency") is not None
+        if has_lr + has_ss + has_freq > 1:
+            raise ValueError("give one kind of evidence: lr_pos/lr_neg, sens/spec, or frequency (+ base_rate)")
+        if has_ss:
+            if raw.get("sens") is None or raw.get("spec") is None:
+                raise ValueError("sensitivity evidence needs both sens and spec (numbers strictly between 0 and 1)")
+            sens, spec = float(raw["sens"]), float(raw["spec"])
+            if 0 < sens < 1 and 0 < spec < 1:
+                raw = {**raw, "lr_pos": round(sens / (1 - spec), 4), "lr_neg": round((1 - sens) / spec, 4)}
+        elif has_freq and raw.get("base_rate") is not None:
+            if raw.get("base_reference") is None:
+                raise ValueError("a base_rate needs its base_reference (the study of the comparison population)")
+            f, b = float(raw["frequency"]), float(raw["base_rate"])
+            if 0 < f < 1 and 0 < b < 1:
+                raw = {**raw, "lr_pos": round(f / b, 4), "lr_neg": round((1 - f) / (1 - b), 4)}
+        return raw
+
+    @model_validator(mode="after")
+    def _one_lr(self) -> FindingLR:
+        if self.lr_pos is None and self.lr_neg is None and self.frequency is None:
+            raise ValueError("give lr_pos, lr_neg or both; sens and spec; or frequency with base_rate")
+        return self
+
+    @property
+    def kind(self) -> EvidenceKind:
+        """What the value rests on (an ``unverified:`` reference makes it an estimate, whatever its form)."""
+        if self.reference.startswith("unverified:") or (self.base_reference or "").startswith("unverified:"):
+            return "estimate"
+        if self.sens is not None:
+            return "sensitivity_specificity"
+        if self.frequency is not None:
+            return "frequency"
+        return "likelihood_ratio"
+
+    def with_base_rate(self, base: BaseRate) -> FindingLR:
+        """This frequency evidence completed with the finding's documented base rate."""
+        return FindingLR.model_validate({**self.model_dump(exclude_none=True), "base_rate": base.value,
+                                         "base_reference": base.reference})
+
+
+class CriteriaGroup(BaseModel):
+    """One clause of a published definition: at least ``min`` of the findings ``of`` must be present."""
+
+    model_config = _MODEL
+
+    label: str = Field(min_length=2)
+    min: int = Field(1, ge=1)
+    of: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> CriteriaGroup:
+        if self.min > len(self.of):
+            raise ValueError(f"group {self.label!r} asks for {self.min} of {len(self.of)} findings; lower min")
+        return self
+
+
+class Criteria(BaseModel):
+    """A published definition or classification of a condition (ADA DKA, NIAID/FAAN anaphylaxis, ...).
+
+    Every group must be satisfied. ``definitional`` criteria define the condition: met, it is present; a group
+    that its explicitly absent findings make unreachable excludes it. Classification criteria with a published
+    accuracy (``sens``/``spec``) weigh as one likelihood ratio instead of their items' own.
+    """
+
+    model_config = _MODEL
+
+    name: str = Field(min_length=3)
+    reference: str
+    definitional: bool = True
+    sens: float | None = Field(None, gt=0.0, lt=1.0)
+    spec: float | None = Field(None, gt=0.0, lt=1.0)
+    groups: list[CriteriaGroup] = Field(min_length=1)
 
     @field_validator("reference")
     @classmethod
@@ -239,10 +361,25 @@ class FindingLR(BaseModel):
         return _check_reference(v)
 
     @model_validator(mode="after")
-    def _one_lr(self) -> FindingLR:
-        if self.lr_pos is None and self.lr_neg is None:
-            raise ValueError("give lr_pos, lr_neg or both")
+    def _accuracy(self) -> Criteria:
+        if not self.definitional and (self.sens is None or self.spec is None):
+            raise ValueError(f"criteria {self.name!r} are not definitional: give their published sens and spec")
         return self
+
+    @property
+    def items(self) -> list[str]:
+        """Every finding the criteria name, in order."""
+        return list(dict.fromkeys(fid for g in self.groups for fid in g.of))
+
+    @property
+    def lr_pos(self) -> float | None:
+        """LR of met classification criteria (``None`` for definitional ones)."""
+        return None if self.sens is None or self.spec is None else self.sens / (1 - self.spec)
+
+    @property
+    def lr_neg(self) -> float | None:
+        """LR of classification criteria assessed in full and not met."""
+        return None if self.sens is None or self.spec is None else (1 - self.sens) / self.spec
 
 
 class Condition(BaseModel):
@@ -275,6 +412,8 @@ class Condition(BaseModel):
     #: syndrome in an infant), whatever the findings. Unknown age or sex fits.
     ages: tuple[float | None, float | None] = (18, None)
     sex: Literal["female", "male"] | None = None
+    #: Published definitions or classification criteria (alternatives: any one met suffices); see ``Criteria``.
+    criteria: list[Criteria] = Field(default_factory=list)
     next_steps: list[str] = Field(default_factory=list)
     calculators: list[str] = Field(default_factory=list)
     references: list[str] = Field(min_length=1)
@@ -295,7 +434,8 @@ class Condition(BaseModel):
         """The ids ``explains_finding`` accepts, computed once: the reasoning core asks for every finding of every
         case against every condition."""
         positive = {fid for fid, lr in self.findings.items() if lr.lr_pos is not None and lr.lr_pos > 1.0}
-        return frozenset(positive | set(self.presenting) | set(self.explains))
+        defining = {fid for c in self.criteria for fid in c.items}
+        return frozenset(positive | set(self.presenting) | set(self.explains) | defining)
 
     @cached_property
     def expected(self) -> frozenset[str]:

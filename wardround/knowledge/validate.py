@@ -37,7 +37,11 @@ class KBReport(BaseModel):
     findings: int
     finding_values: int = Field(description="per-condition, per-finding likelihood ratios")
     estimates: int = Field(description="of those, values whose reference is 'unverified:' (no published source)")
-    references: int = Field(description="entries of the reference registry")
+    references: int = Field(description="entries of the reference registry (each id confirmed against its record)")
+    by_kind: dict[str, int] = Field(default_factory=dict, description="per-finding values by evidence kind "
+                                    "(FindingLR.kind)")
+    criteria: int = Field(0, description="conditions defined or classified by published criteria")
+    per_specialty: dict[str, int] = Field(default_factory=dict, description="conditions per specialty")
     problems: list[KBProblem] = Field(default_factory=list)
 
     @property
@@ -70,17 +74,29 @@ def validate_knowledge(kb: KnowledgeBase) -> KBReport:
     """Check ICD-10 codes against the classification and cited references against the registry; count estimates."""
     problems: list[KBProblem] = []
     values = estimates = 0
+    by_kind: dict[str, int] = {}
     cited_anywhere: set[str] = set()
+    for f in kb.findings.values():
+        if f.base_rate is not None:
+            ref = f.base_rate.reference
+            cited_anywhere.add(ref)
+            if not ref.startswith("unverified:") and ref not in kb.references:
+                problems.append(KBProblem(where=f"finding {f.id!r}: base_rate", problem=f"{ref} is cited but not "
+                                          "in the reference registry", fix="register it after confirming it"))
     for cond in kb.conditions.values():
         why = icd10_problem(cond.icd10)
         if why:
             problems.append(KBProblem(where=f"{cond.specialty}: condition {cond.id!r}: icd10", problem=why,
                                       fix="use the WHO ICD-10 code (e.g. I48.9, not I48.91)"))
-        cited = [cond.prior_reference, *cond.references]
+        cited = [cond.prior_reference, *cond.references, *(c.reference for c in cond.criteria)]
         for lr in cond.findings.values():
             values += 1
-            estimates += lr.reference.startswith("unverified:")
+            kind = lr.kind
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+            estimates += kind == "estimate"
             cited.append(lr.reference)
+            if lr.base_reference:
+                cited.append(lr.base_reference)
         cited_anywhere.update(cited)
         for ref in dict.fromkeys(cited):
             if not ref.startswith("unverified:") and ref not in kb.references:
@@ -96,4 +112,6 @@ def validate_knowledge(kb: KnowledgeBase) -> KBReport:
                                       fix="remove it, or cite it where its value is used"))
     return KBReport(source=kb.source, specialties=len(kb.specialties), conditions=len(kb.conditions),
                     findings=len(kb.findings), finding_values=values, estimates=estimates,
-                    references=len(kb.references), problems=problems)
+                    references=len(kb.references), problems=problems, by_kind=by_kind,
+                    criteria=sum(bool(c.criteria) for c in kb.conditions.values()),
+                    per_specialty={s: len(kb.conditions_for(s)) for s in kb.specialties})

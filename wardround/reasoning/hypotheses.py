@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from wardround.knowledge import Condition, KnowledgeBase
+from wardround.knowledge import Condition, Criteria, KnowledgeBase
 from wardround.knowledge.bayes import post_test_probability
 from wardround.reasoning import engine
 from wardround.reasoning.findings import FindingStatus, Patient
@@ -28,6 +28,11 @@ ENTRY_LR = 2.0
 #: ... or, inside its presenting population, the condition is more likely than not (a ureteral stone in a patient
 #: with flank pain: 63 % before any further finding).
 ENTRY_PROBABILITY = 0.5
+
+#: Likelihood ratio of a met definition (``Criteria.definitional``: ADA DKA thresholds, NIAID/FAAN anaphylaxis).
+#: Met, the published definition says the condition is present; this convention, not a clinical figure, ranks it
+#: above conditions that the findings merely favour (docs/knowledge.md, "Conditions defined by criteria").
+DEFINITION_LR = 100.0
 
 LEAK_REFERENCE = "DOI:10.1055/s-0038-1634846"
 """Reference of the unexplained-finding leak recorded beside each leak term (QMR-DT, Shwe et al. 1991)."""
@@ -46,6 +51,16 @@ class Assessment:
     unexplained: list[FindingRef]
     in_population: bool = True
     share: float = 0.0
+    #: name of the published criteria the case meets, if any (``Condition.criteria``)
+    criteria_met: str | None = None
+    #: why the condition's own definition rules it out here (a required clause whose findings are absent)
+    excluded_by: str | None = None
+
+    @property
+    def competes(self) -> bool:
+        """Whether the condition takes a share of the posterior: in its population and not excluded by its
+        definition."""
+        return self.in_population and self.excluded_by is None
 
     @property
     def probability(self) -> float:
@@ -67,7 +82,8 @@ class Assessment:
     def enters(self) -> bool:
         """Whether the condition is a candidate: in its presenting population, and favoured by the findings
         (``ENTRY_LR``) or more likely than not there (``ENTRY_PROBABILITY``)."""
-        return self.in_population and (self.evidence_lr >= ENTRY_LR or self.probability >= ENTRY_PROBABILITY)
+        return self.competes and (self.criteria_met is not None or self.evidence_lr >= ENTRY_LR
+                                  or self.probability >= ENTRY_PROBABILITY)
 
 
 def _ref(kb: KnowledgeBase, finding_id: str, st: FindingStatus) -> FindingRef:
@@ -140,6 +156,69 @@ def _salient_refs(kb: KnowledgeBase, status: dict[str, FindingStatus]) -> dict[s
     return {fid: _ref(kb, fid, status[fid]) for fid in salient_present(kb, status)}
 
 
+def criteria_state(criteria: Criteria, status: dict[str, FindingStatus]) -> tuple[str, list[str]]:
+    """``met``, ``excluded`` (a group can no longer be met: too many of its findings are explicitly absent),
+    ``not_met`` (every finding assessed, some group short) or ``open``; with the evidence ids that decide it."""
+    met, excluded, assessed = True, False, True
+    ids: list[str] = []
+    for group in criteria.groups:
+        present = [fid for fid in group.of if (st := status.get(fid)) is not None and st.present]
+        absent = [fid for fid in group.of if (st := status.get(fid)) is not None and not st.present]
+        ids.extend(i for fid in present for i in status[fid].ids[:1])
+        if len(present) < group.min:
+            met = False
+            if len(group.of) - len(absent) < group.min:
+                excluded = True
+                ids.extend(i for fid in absent for i in status[fid].ids[:1])
+            if len(present) + len(absent) < len(group.of):
+                assessed = False
+    if met:
+        return "met", ids
+    if excluded:
+        return "excluded", ids
+    return ("not_met" if assessed else "open"), ids
+
+
+def _apply_criteria(condition: Condition, status: dict[str, FindingStatus], lrs: list[float],
+                    contributions: list[dict]) -> tuple[str | None, str | None]:
+    """Weigh a condition's published criteria into its terms; return (criteria met, reason for exclusion)."""
+    states = [(c, *criteria_state(c, status)) for c in condition.criteria]
+    for c, state, ids in states:
+        if state != "met":
+            continue
+        if c.definitional:
+            term = {"finding": f"meets {c.name}", "present": True, "lr": DEFINITION_LR, "evidence": ids,
+                    "reference": c.reference, "criteria": True}
+        else:  # classification criteria weigh by their own accuracy, in place of their items' LRs
+            _drop_items(c, lrs, contributions)
+            term = {"finding": f"meets {c.name}", "present": True, "lr": round(c.lr_pos or 1.0, 4),
+                    "evidence": ids, "reference": c.reference, "criteria": True}
+        lrs.append(term["lr"])
+        contributions.append(term)
+        return c.name, None
+    definitional = [x for x in states if x[0].definitional]
+    if definitional and len(definitional) == len(states) and all(state == "excluded" for _, state, _ in states):
+        return None, "; ".join(f"{c.name} cannot be met" for c, _, _ in states)
+    for c, state, ids in states:
+        if state == "not_met" and not c.definitional:
+            _drop_items(c, lrs, contributions)
+            term = {"finding": f"does not meet {c.name}", "present": False, "lr": round(c.lr_neg or 1.0, 4),
+                    "evidence": ids, "reference": c.reference, "criteria": True}
+            lrs.append(term["lr"])
+            contributions.append(term)
+            break
+    return None, None
+
+
+def _drop_items(criteria: Criteria, lrs: list[float], contributions: list[dict]) -> None:
+    """Remove the terms of the criteria's own findings (their accuracy is counted once, by the criteria)."""
+    items = set(criteria.items)
+    keep = [x for x in contributions if x.get("unexplained") or x["finding"] not in items]
+    if len(keep) != len(contributions):
+        contributions[:] = keep
+        lrs[:] = [x["lr"] for x in keep]
+
+
 def assess(condition: Condition, status: dict[str, FindingStatus], kb: KnowledgeBase,
            salient: dict[str, FindingRef] | None = None, patient: Patient | None = None) -> Assessment:
     """Score ``condition`` over the case's findings (LR+ if present, LR- if absent, the leak if unexplained).
@@ -179,12 +258,15 @@ def assess(condition: Condition, status: dict[str, FindingStatus], kb: Knowledge
             contributions.append({"finding": fid, "present": True, "lr": engine.LEAK_LR, "evidence": ids,
                                   "reference": LEAK_REFERENCE, "unexplained": True})
             opposing.extend(ids)
+    criteria_met, excluded_by = _apply_criteria(condition, status, lrs, contributions) if condition.criteria \
+        else (None, None)
     in_population = not condition.presenting or any(
         (st := status.get(fid)) is not None and st.present for fid in condition.presenting)
     if patient is not None and not condition.fits(patient.age, patient.sex):
         in_population = False  # the prior describes other patients (adults; one sex)
     return Assessment(condition, lrs, contributions, list(dict.fromkeys(supporting)),
-                      list(dict.fromkeys(opposing)), explained, unexplained, in_population)
+                      list(dict.fromkeys(opposing)), explained, unexplained, in_population,
+                      criteria_met=criteria_met, excluded_by=excluded_by)
 
 
 @dataclass
@@ -207,7 +289,7 @@ class Ranking:
     def posterior_inputs(self) -> dict:
         """What a ``posterior:`` record stores so that every share recomputes (``engine.verify_posterior``)."""
         return engine.posterior_inputs({a.condition.id: (a.condition.prior, a.lrs)
-                                        for a in self.hypotheses if a.in_population})
+                                        for a in self.hypotheses if a.competes})
 
 
 def hypothesis_space(kb: KnowledgeBase, specialties: Iterable[str] | None = None) -> list[Condition]:
@@ -249,7 +331,7 @@ def _rank(kb: KnowledgeBase, status: dict[str, FindingStatus], pool: list[Condit
           patient: Patient | None) -> Ranking:
     salient = _salient_refs(kb, status)
     assessed = [assess(c, status, kb, salient, patient) for c in pool]
-    shares = engine.normalise({a.condition.id: a.score for a in assessed if a.in_population},
+    shares = engine.normalise({a.condition.id: a.score for a in assessed if a.competes},
                               engine.log_odds(engine.NONE_PRIOR))
     for a in assessed:
         a.share = shares.get(a.condition.id, 0.0)

@@ -1,0 +1,159 @@
+"""Extending the knowledge base from a folder: findings, affinities and references in a condition file, the three
+evidence kinds (likelihood ratios, sensitivity/specificity, frequency with a base rate) and published criteria."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from wardround.errors import KnowledgeError
+from wardround.knowledge import load_knowledge
+from wardround.reasoning.findings import FindingStatus
+from wardround.reasoning.hypotheses import DEFINITION_LR, criteria_state, rank
+
+EXTENSION = """
+specialty: endocrinology_diabetes
+references:
+  "PMID:19564476":
+    citation: "Kitabchi AE, Umpierrez GE, Miles JM, Fisher JN. Hyperglycemic crises in adult patients with diabetes. Diabetes Care 2009;32(7):1335-1343."
+    pmid: "19564476"
+findings:
+  - id: test_ketonaemia
+    name: Ketonaemia (beta-hydroxybutyrate >= 3 mmol/L)
+    lab: {analyte: beta_hydroxybutyrate, op: ">=", value: 3.0}
+    specialties: {endocrinology_diabetes: 0.9}
+    base_rate: {value: 0.05, population: "adults with hyperglycaemia in the ED", reference: "unverified: test"}
+  - id: test_acidaemia
+    name: Acidaemia (pH < 7.30)
+    lab: {analyte: ph, op: "<", value: 7.30}
+affinities: {hyperglycaemia: 0.8}
+conditions:
+  - id: test_ketoacidosis
+    name: Test ketoacidosis
+    icd10: E10.1
+    prior: 0.1
+    prior_context: adults with hyperglycaemia in the ED
+    prior_reference: "unverified: test"
+    findings:
+      hyperglycaemia: {sens: 0.9, spec: 0.8, reference: "PMID:19564476"}
+      test_ketonaemia: {frequency: 0.95, reference: "PMID:19564476"}
+      test_acidaemia: {frequency: 0.9, base_rate: 0.1, reference: "PMID:19564476", base_reference: "unverified: test"}
+    criteria:
+      - name: "test definition"
+        reference: "PMID:19564476"
+        groups:
+          - {label: "hyperglycaemia", of: [hyperglycaemia]}
+          - {label: "ketosis", of: [test_ketonaemia]}
+          - {label: "acidosis", of: [test_acidaemia]}
+    references: ["PMID:19564476"]
+"""
+
+
+def _extension(tmp_path: Path, text: str = EXTENSION, name: str = "endo_test.yaml") -> Path:
+    (tmp_path / "conditions").mkdir(exist_ok=True)
+    (tmp_path / "conditions" / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return tmp_path
+
+
+def test_an_extension_folder_adds_findings_conditions_references_and_affinities(tmp_path):
+    kb = load_knowledge(extra=[_extension(tmp_path)])
+    base = load_knowledge()
+    assert "test_ketoacidosis" in kb.conditions and "test_ketoacidosis" not in base.conditions
+    assert kb.findings["test_ketonaemia"].specialties == {"endocrinology_diabetes": 0.9}
+    assert kb.findings["hyperglycaemia"].specialties["endocrinology_diabetes"] == 0.8
+    assert "endocrinology_diabetes" not in base.findings["hyperglycaemia"].specialties or \
+        base.findings["hyperglycaemia"].specialties != kb.findings["hyperglycaemia"].specialties
+    assert "PMID:19564476" in kb.references
+    assert str(tmp_path.resolve()) in kb.source
+
+
+def test_evidence_kinds_derive_their_likelihood_ratios(tmp_path):
+    cond = load_knowledge(extra=[_extension(tmp_path)]).conditions["test_ketoacidosis"]
+    ss = cond.findings["hyperglycaemia"]
+    assert ss.kind == "sensitivity_specificity"
+    assert ss.lr_pos == pytest.approx(0.9 / 0.2) and ss.lr_neg == pytest.approx(0.1 / 0.8)
+    own = cond.findings["test_acidaemia"]  # base rate given beside the frequency; its source is an estimate
+    assert own.lr_pos == pytest.approx(9.0) and own.lr_neg == pytest.approx(0.1 / 0.9, abs=1e-4)
+    assert own.kind == "estimate"
+    inherited = cond.findings["test_ketonaemia"]  # base rate from the finding
+    assert inherited.base_rate == 0.05 and inherited.lr_pos == pytest.approx(19.0)
+    assert inherited.lr_neg == pytest.approx(0.05 / 0.95, abs=1e-4)
+
+
+def _status(**present: bool) -> dict[str, FindingStatus]:
+    return {fid: FindingStatus(p, [f"E{i + 1}"]) for i, (fid, p) in enumerate(present.items())}
+
+
+def test_met_criteria_weigh_as_a_definition_and_unreachable_ones_exclude(tmp_path):
+    kb = load_knowledge(extra=[_extension(tmp_path)])
+    cond = kb.conditions["test_ketoacidosis"]
+    met = _status(hyperglycaemia=True, test_ketonaemia=True, test_acidaemia=True)
+    assert criteria_state(cond.criteria[0], met)[0] == "met"
+    a = rank(kb, met, [cond]).get(cond.id)
+    assert a.criteria_met == "test definition" and DEFINITION_LR in a.lrs and a.enters
+    excluded = _status(hyperglycaemia=True, test_ketonaemia=False, test_acidaemia=True)
+    assert criteria_state(cond.criteria[0], excluded)[0] == "excluded"
+    b = rank(kb, excluded, [cond]).get(cond.id)
+    assert b.excluded_by and not b.enters and b.share == 0.0
+    open_ = _status(hyperglycaemia=True, test_acidaemia=True)
+    assert criteria_state(cond.criteria[0], open_)[0] == "open"
+
+
+def test_frequency_without_a_base_rate_is_refused(tmp_path):
+    text = EXTENSION.replace("    base_rate: {value: 0.05, population: \"adults with hyperglycaemia in the ED\", "
+                             "reference: \"unverified: test\"}\n", "")
+    with pytest.raises(KnowledgeError, match="frequency evidence needs a base rate"):
+        load_knowledge(extra=[_extension(tmp_path, text)])
+
+
+def test_a_finding_defined_twice_names_both_files(tmp_path):
+    text = EXTENSION.replace("test_ketonaemia\n    name", "tachycardia\n    name", 1)
+    with pytest.raises(KnowledgeError, match="duplicate id .*findings.yaml"):
+        load_knowledge(extra=[_extension(tmp_path, text)])
+
+
+def test_two_kinds_of_evidence_in_one_value_are_refused(tmp_path):
+    text = EXTENSION.replace("{sens: 0.9, spec: 0.8,", "{sens: 0.9, spec: 0.8, lr_pos: 3,")
+    with pytest.raises(KnowledgeError, match="one kind of evidence"):
+        load_knowledge(extra=[_extension(tmp_path, text)])
+
+
+def test_a_missing_extra_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(KnowledgeError, match="extra knowledge folder does not exist"):
+        load_knowledge(extra=[tmp_path / "nope"])
+
+
+def test_kb_commands_read_an_extension(tmp_path):
+    from typer.testing import CliRunner
+
+    from wardround.cli import app
+
+    ext = _extension(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(app, ["kb", "validate", str(ext)])
+    assert res.exit_code == 0, res.output
+    assert "ok" in res.output and "sensitivity/specificity" in res.output
+    res = runner.invoke(app, ["kb", "show", "test ketoacidosis", "--extra", str(ext)])
+    assert res.exit_code == 0, res.output
+    assert "criteria: test definition (definition)" in res.output
+    assert "sens 0.9 spec 0.8, LR+ 4.5, LR- 0.125" in res.output
+    assert "PMID:19564476 (Kitabchi AE" in res.output
+    res = runner.invoke(app, ["kb", "show", "test ketoacidosis"])
+    assert res.exit_code == 2 and "no condition 'test ketoacidosis'" in res.output
+    res = runner.invoke(app, ["kb", "stats", "--extra", str(ext), "--json"])
+    assert res.exit_code == 0, res.output
+    figures = __import__("json").loads(res.output)
+    assert figures["per_specialty"]["endocrinology_diabetes"] >= 1 and figures["criteria"] >= 1
+
+
+def test_kb_validate_names_the_file_and_field_of_a_broken_extension(tmp_path):
+    from typer.testing import CliRunner
+
+    from wardround.cli import app
+
+    ext = _extension(tmp_path, EXTENSION.replace("prior: 0.1", "prior: 1.5"))
+    res = CliRunner().invoke(app, ["kb", "validate", str(ext)])
+    assert res.exit_code != 0
+    assert "endo_test.yaml" in res.output and "test_ketoacidosis" in res.output and "prior" in res.output
