@@ -157,3 +157,15 @@ def test_kb_validate_names_the_file_and_field_of_a_broken_extension(tmp_path):
     res = CliRunner().invoke(app, ["kb", "validate", str(ext)])
     assert res.exit_code != 0
     assert "endo_test.yaml" in res.output and "test_ketoacidosis" in res.output and "prior" in res.output
+
+
+def test_kb_validate_reports_every_problem_not_only_the_first(tmp_path):
+    from typer.testing import CliRunner
+
+    from wardround.cli import app
+
+    broken = EXTENSION.replace("prior: 0.1", "prior: 1.5").replace("op: \"<\", value: 7.30", "op: \"<\", value: x")
+    res = CliRunner().invoke(app, ["kb", "validate", str(_extension(tmp_path, broken))])
+    assert res.exit_code == 1
+    out = " ".join(res.output.split())
+    assert "finding 'test_acidaemia'" in out and "condition 'test_ketoacidosis'" in out, out

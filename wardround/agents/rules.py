@@ -58,12 +58,23 @@ class RulesTriage:
         ranked = sorted(allowed, key=lambda s: (-scores[s], allowed.index(s)))
         chosen = [s for s in ranked if scores[s] > 0 and scores[s] >= config.min_triage_share * best]
         chosen = chosen[: config.max_specialists] or ranked[:1]
+        leading = self._leading(status, allowed, patient_of(ledger), config)
+        for spec, _ in leading:  # the specialty of a leading hypothesis is always consulted
+            if spec not in chosen:
+                chosen = [*chosen[: config.max_specialists - 1], spec] if len(chosen) >= config.max_specialists \
+                    else [*chosen, spec]
+        lead_of = {spec: a for spec, a in leading}
         cited: list[str] = []
         parts = []
         for s in chosen:
             top = sorted(reasons[s], key=lambda r: -r[0])[:3]
             cited.extend(r[2] for r in top)
             why = ", ".join(f"{r[1]} [{r[2]}]" for r in top) or "explicitly absent findings only"
+            if s in lead_of:
+                a = lead_of[s]
+                ids = a.supporting[:3]
+                cited.extend(ids)
+                why += f"; leading hypothesis {a.condition.name} {pct(a.share)} {cite(ids)}"
             parts.append(f"{kb.specialties[s].name} (score {scores[s]:.1f}: {why})")
         decision = TriageDecision(
             specialties=chosen,
@@ -73,6 +84,27 @@ class RulesTriage:
             agent="rules",
         )
         return decision, AgentOutput()
+
+    #: At most this many leading hypotheses bring their specialty into the consultation.
+    LEADING = 2
+
+    def _leading(self, status: dict, allowed: list[str], patient: Any,
+                 config: WardConfig) -> list[tuple[str, Assessment]]:
+        """The specialties of the best candidates of the shared ranking (that outweigh "none of these").
+
+        With many specialties, findings' affinities alone can miss the one whose condition the findings fit
+        (a ketoacidosis scores for gastroenterology on its vomiting); the specialists rank the same space, so this
+        ranking is computed once for the whole round.
+        """
+        ranking = rank(self.kb, status, hypothesis_space(self.kb, config.specialties), patient)
+        out: list[tuple[str, Assessment]] = []
+        for a in ranking.candidates:
+            if len(out) >= self.LEADING or a.share <= ranking.none_share:
+                break
+            spec = a.condition.specialty
+            if spec in allowed and all(spec != s for s, _ in out):
+                out.append((spec, a))
+        return out
 
 
 # ---------------------------------------------------------------------------------------------------------

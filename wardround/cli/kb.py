@@ -18,9 +18,11 @@ _KINDS = (("likelihood_ratio", "likelihood ratios"), ("sensitivity_specificity",
           ("frequency", "frequency with a base rate"), ("estimate", "estimates"))
 
 
-def _load(knowledge: Path | None, extra: list[Path] | None, path: Path | None = None):  # noqa: ANN202
-    """The knowledge base of the options; ``path`` is a full knowledge folder, or an extension of the shipped one."""
-    from wardround.knowledge import load_knowledge
+def _load(knowledge: Path | None, extra: list[Path] | None, path: Path | None = None,
+          checked: bool = False):  # noqa: ANN202
+    """The knowledge base of the options; ``path`` is a full knowledge folder, or an extension of the shipped one.
+    ``checked``: record every loading problem and return ``(kb, problems)`` instead of stopping at the first."""
+    from wardround.knowledge.loader import load_knowledge, load_knowledge_checked
 
     extra = list(extra or [])
     if path is not None:
@@ -28,6 +30,8 @@ def _load(knowledge: Path | None, extra: list[Path] | None, path: Path | None = 
             knowledge = path
         else:
             extra.append(path)
+    if checked:
+        return load_knowledge_checked(knowledge, extra)
     return load_knowledge(knowledge, extra)
 
 
@@ -64,15 +68,20 @@ def validate_command(
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
 ) -> None:
     """Load the knowledge base, check ICD-10 codes and references, count values by kind; exit 1 on any problem."""
-    from wardround.knowledge.validate import MAX_ESTIMATE_FRACTION, validate_knowledge
+    from wardround.knowledge.validate import MAX_ESTIMATE_FRACTION, KBProblem, validate_knowledge
 
     with handle_errors(debug):
-        report = validate_knowledge(_load(knowledge, extra, path))
+        kb, load_problems = _load(knowledge, extra, path, checked=True)
+        report = validate_knowledge(kb)
+    if load_problems:
+        loaded = [KBProblem(where=m.split(": ", 1)[0], problem=m.split(": ", 1)[-1], fix="") for m in load_problems]
+        report = report.model_copy(update={"problems": loaded + report.problems})
     over = report.estimate_fraction > MAX_ESTIMATE_FRACTION
     _print_report(report, over, as_json)
     if not as_json:
         for p in report.problems:
-            console.print(f"  problem: {p.where}: {p.problem}; {p.fix}", markup=False, highlight=False)
+            console.print(f"  problem: {p.where}: {p.problem}" + (f"; {p.fix}" if p.fix else ""), markup=False,
+                          highlight=False)
         console.print("  ok" if report.ok else f"  {len(report.problems)} problem(s)", highlight=False)
     if not report.ok or (strict and over):
         raise typer.Exit(1)

@@ -180,6 +180,18 @@ def _validate(model: type[BaseModel], raw: Any, path: Path, item: str) -> Any:
         raise KnowledgeError(text) from None
 
 
+def _guard(problems: list[str] | None, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn``; with a ``problems`` list, record its ``KnowledgeError`` and go on (``kb validate`` reports every
+    problem), else let it raise (loading for a ward round stops at the first)."""
+    if problems is None:
+        return fn(*args, **kwargs)
+    try:
+        return fn(*args, **kwargs)
+    except KnowledgeError as exc:
+        problems.append(str(exc))
+        return None
+
+
 def _item_name(raw: Any, index: int, kind: str) -> str:
     ident = raw.get("id") if isinstance(raw, dict) else None
     return f"{kind} {ident!r}" if ident else f"{kind} #{index + 1}"
@@ -204,11 +216,13 @@ def _load_specialties(path: Path) -> dict[str, Specialty]:
 
 
 def _load_findings(path: Path, specialties: dict[str, Specialty], out: dict[str, Finding] | None = None,
-                   data: Any = None, origin: dict[str, str] | None = None) -> dict[str, Finding]:
+                   data: Any = None, origin: dict[str, str] | None = None,
+                   problems: list[str] | None = None) -> dict[str, Finding]:
     """Read a ``findings:`` list from ``path`` (findings.yaml, or a condition file's own) into ``out``."""
     out = {} if out is None else out
     origin = {} if origin is None else origin
-    for i, raw in enumerate(_section(path, _read_yaml(path) if data is None else data, "findings", list)):
+
+    def one(i: int, raw: Any) -> None:
         item = _item_name(raw, i, "finding")
         finding = _validate(Finding, raw, path, item)
         if finding.id in out:
@@ -221,6 +235,10 @@ def _load_findings(path: Path, specialties: dict[str, Specialty], out: dict[str,
                                      f"use one of: {', '.join(specialties)}")
         out[finding.id] = finding
         origin[finding.id] = path.name
+
+    items = _section(path, _read_yaml(path) if data is None else data, "findings", list)
+    for i, raw in enumerate(items):
+        _guard(problems, one, i, raw)
     return out
 
 
@@ -279,38 +297,50 @@ def _condition_files(folder: Path, specialties: dict[str, Specialty]) -> list[Pa
 
 
 def _load_conditions(files: list[tuple[Path, Any]], specialties: dict[str, Specialty],
-                     findings: dict[str, Finding], references: dict[str, Reference]) -> dict[str, Condition]:
+                     findings: dict[str, Finding], references: dict[str, Reference],
+                     problems: list[str] | None = None) -> dict[str, Condition]:
     out: dict[str, Condition] = {}
     names: dict[str, str] = {}
-    for path, data in files:
+
+    def one(path: Path, i: int, raw: Any, default_spec: str | None) -> None:
+        item = _item_name(raw, i, "condition")
+        if isinstance(raw, dict) and "specialty" not in raw and default_spec is not None:
+            raw = {**raw, "specialty": default_spec}
+        cond = _validate(Condition, raw, path, item)
+        _check_condition(cond, path, item, specialties, findings, references)
+        cond = _with_base_rates(cond, findings)
+        if cond.id in out:
+            raise KnowledgeError(f"{path.name}: {item}: duplicate id (already defined for specialty "
+                                 f"{out[cond.id].specialty!r}); rename one")
+        for label in (cond.id, cond.name, *cond.aliases):
+            other = names.get(normalize_name(label))
+            if other is not None and other != cond.id:
+                raise KnowledgeError(f"{path.name}: {item}: name or alias {label!r} is already used by "
+                                     f"condition {other!r}; remove or reword it")
+        for label in (cond.id, cond.name, *cond.aliases):
+            names[normalize_name(label)] = cond.id
+        out[cond.id] = cond
+
+    def one_file(path: Path, data: Any) -> None:
         items = _section(path, data, "conditions", list)
         default_spec = data.get("specialty")
         if default_spec is not None and default_spec not in specialties:
             raise KnowledgeError(f"{path.name}: unknown specialty {default_spec!r}; use one of: "
                                  f"{', '.join(specialties)}")
         for i, raw in enumerate(items):
-            item = _item_name(raw, i, "condition")
-            if isinstance(raw, dict) and "specialty" not in raw and default_spec is not None:
-                raw = {**raw, "specialty": default_spec}
-            cond = _validate(Condition, raw, path, item)
-            _check_condition(cond, path, item, specialties, findings, references)
-            cond = _with_base_rates(cond, findings)
-            if cond.id in out:
-                raise KnowledgeError(f"{path.name}: {item}: duplicate id (already defined for specialty "
-                                     f"{out[cond.id].specialty!r}); rename one")
-            for label in (cond.id, cond.name, *cond.aliases):
-                key = normalize_name(label)
-                other = names.get(key)
-                if other is not None and other != cond.id:
-                    raise KnowledgeError(f"{path.name}: {item}: name or alias {label!r} is already used by "
-                                         f"condition {other!r}; remove or reword it")
-                names[key] = cond.id
-            out[cond.id] = cond
-    for cond in out.values():
+            _guard(problems, one, path, i, raw, default_spec)
+
+    for path, data in files:
+        _guard(problems, one_file, path, data)
+
+    def sources(cond: Condition) -> None:
         for source in cond.sources:
             if source not in out or source == cond.id:
                 raise KnowledgeError(f"conditions: {cond.id}: unknown source condition {source!r} in sources; "
                                      f"use the id of another condition of the knowledge base")
+
+    for cond in list(out.values()):
+        _guard(problems, sources, cond)
     return out
 
 
@@ -357,44 +387,70 @@ def _folder(path: str | Path, what: str) -> Path:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(folder: Path, extra: tuple[Path, ...] = ()) -> KnowledgeBase:
+    return _load(folder, extra, None)
+
+
+def _load(folder: Path, extra: tuple[Path, ...], problems: list[str] | None) -> KnowledgeBase:
+    """Load a knowledge base; with a ``problems`` list, record every problem and keep what loads."""
     specialties = _load_specialties(folder / "specialties.yaml")
+
+    def add_specialties(ext: Path) -> None:
+        for spec in _load_specialties(ext / "specialties.yaml").values():
+            clash = next((s for s in specialties.values() if s.id == spec.id or s.prefix == spec.prefix), None)
+            if clash is not None:
+                raise KnowledgeError(f"{ext / 'specialties.yaml'}: specialty {spec.id!r}: id or prefix "
+                                     f"{spec.prefix!r} is already used by {clash.id!r}; choose unique ones")
+            specialties[spec.id] = spec
+
     for ext in extra:  # an extension may add specialties of its own
         if (ext / "specialties.yaml").exists():
-            for spec in _load_specialties(ext / "specialties.yaml").values():
-                clash = next((s for s in specialties.values() if s.id == spec.id or s.prefix == spec.prefix), None)
-                if clash is not None:
-                    raise KnowledgeError(f"{ext / 'specialties.yaml'}: specialty {spec.id!r}: id or prefix "
-                                         f"{spec.prefix!r} is already used by {clash.id!r}; choose unique ones")
-                specialties[spec.id] = spec
+            _guard(problems, add_specialties, ext)
     origin: dict[str, str] = {}
-    findings = _load_findings(folder / "findings.yaml", specialties, origin=origin)
+    findings = _load_findings(folder / "findings.yaml", specialties, origin=origin, problems=problems)
     references = _load_references(folder / "references.yaml")
-    files = [(path, _read_yaml(path)) for path in _condition_files(folder / "conditions", specialties)]
+    files: list[tuple[Path, Any]] = []
+
+    def read(path: Path) -> None:
+        files.append((path, _read_yaml(path)))
+
+    for path in _condition_files(folder / "conditions", specialties):
+        _guard(problems, read, path)
     for ext in extra:
         if (ext / "findings.yaml").exists():
-            _load_findings(ext / "findings.yaml", specialties, findings, origin=origin)
-        _load_references(ext / "references.yaml", references)
+            _guard(problems, _load_findings, ext / "findings.yaml", specialties, findings, None, origin, problems)
+        _guard(problems, _load_references, ext / "references.yaml", references)
         if (ext / "conditions").is_dir():
-            files += [(path, _read_yaml(path)) for path in _condition_files(ext / "conditions", specialties)]
+            for path in _condition_files(ext / "conditions", specialties):
+                _guard(problems, read, path)
     for path, data in files:
         if not isinstance(data, dict):
             continue
         if "references" in data:
-            _load_references(path, references, data)
+            _guard(problems, _load_references, path, references, data)
         if "findings" in data:  # a condition file may define the findings its conditions need
-            _load_findings(path, specialties, findings, data, origin)
+            _guard(problems, _load_findings, path, specialties, findings, data, origin, problems)
     for path, data in files:
         if isinstance(data, dict):
-            _apply_affinities(path, data, findings, specialties)
-    _check_accounts_for(findings, origin)
-    conditions = _load_conditions(files, specialties, findings, references)
-    if not conditions:
+            _guard(problems, _apply_affinities, path, data, findings, specialties)
+    _guard(problems, _check_accounts_for, findings, origin)
+    conditions = _load_conditions(files, specialties, findings, references, problems)
+    if not conditions and problems is None:
         raise KnowledgeError(f"{folder}: no conditions found; add conditions/<specialty>.yaml files")
     log.debug("knowledge base %s: %d specialties, %d findings, %d conditions", folder, len(specialties),
               len(findings), len(conditions))
     source = " + ".join(str(p) for p in (folder, *extra))
     return KnowledgeBase(specialties=specialties, findings=findings, conditions=conditions,
                          references=references, source=source)
+
+
+def load_knowledge_checked(path: str | Path | None = None,
+                           extra: tuple[str | Path, ...] | list[str | Path] = ()) -> tuple[KnowledgeBase, list[str]]:
+    """Load like ``load_knowledge`` but record every problem (file, item, field and fix) instead of stopping at
+    the first; returns what loaded and the problems (``wardround kb validate``). Not cached."""
+    folder = _folder(path, "knowledge folder") if path is not None else DATA_DIR
+    problems: list[str] = []
+    kb = _load(folder, tuple(_folder(p, "extra knowledge folder") for p in extra), problems)
+    return kb, problems
 
 
 def load_knowledge(path: str | Path | None = None, extra: tuple[str | Path, ...] | list[str | Path] = ()) -> KnowledgeBase:
