@@ -169,3 +169,22 @@ def test_kb_validate_reports_every_problem_not_only_the_first(tmp_path):
     assert res.exit_code == 1
     out = " ".join(res.output.split())
     assert "finding 'test_acidaemia'" in out and "condition 'test_ketoacidosis'" in out, out
+
+
+def test_a_ward_round_reports_met_criteria_and_verifies(tmp_path):
+    import wardround as wr
+    from wardround.case import Case
+    from wardround.config import WardConfig
+
+    ext = _extension(tmp_path)
+    case = Case(id="ketoacidosis", age=24, sex="female", chief_complaint="vomiting",
+                note="24-year-old with type 1 diabetes, two days of vomiting and abdominal pain.",
+                labs=[{"name": "glucose", "value": 460, "unit": "mg/dL"},
+                      {"name": "beta_hydroxybutyrate", "value": 5.2, "unit": "mmol/L"},
+                      {"name": "ph", "value": 7.12, "unit": ""}])
+    result = wr.run(case, config=WardConfig(knowledge_extra=[str(ext)]))
+    assert result.verified, result.diagnosis
+    d = result.diagnosis
+    assert d.supported and d.primary.condition == "test_ketoacidosis", d.primary
+    text = result.to_text() if hasattr(result, "to_text") else str(result)
+    assert "meets test definition" in text

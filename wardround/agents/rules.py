@@ -19,7 +19,7 @@ from wardround.knowledge import KnowledgeBase, load_knowledge
 from wardround.reasoning import attending
 from wardround.reasoning.findings import finding_status, patient_of
 from wardround.reasoning.hypotheses import ENTRY_LR, Assessment, hypothesis_space, rank
-from wardround.reasoning.records import cite, pct, record_assessment, record_posterior
+from wardround.reasoning.records import cite, pct, record_assessment, record_posterior, term_name
 from wardround.report import Diagnosis, Opinion, TriageDecision
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class RulesSpecialist:
         calculations = self._calculate(supported, case, work, writer, config, extra)
         top, top_assessment = items[0], shown[0]
         strongest = sorted((x for x in top_assessment.contributions if x["lr"] > 1), key=lambda x: -x["lr"])[:3]
-        why = ", ".join(f"{kb.findings[x['finding']].name} (LR+ {x['lr']:g}) {cite(x['evidence'][:1])}"
+        why = ", ".join(f"{term_name(kb, x)} (LR+ {x['lr']:g}) {cite(x['evidence'][:1])}"
                         for x in strongest)
         if supported:
             summary = f"{spec.name}: most likely {top.name}, {pct(top.probability)} [{top.supporting[0]}]"

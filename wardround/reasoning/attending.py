@@ -25,7 +25,7 @@ from wardround.reasoning.hypotheses import (
     likely_source,
     rank,
 )
-from wardround.reasoning.records import cite, item_for, pct, record_assessment, record_posterior
+from wardround.reasoning.records import cite, item_for, pct, record_assessment, record_posterior, term_name
 from wardround.reasoning.verify import verify_and_repair
 from wardround.report import Diagnosis, DifferentialItem, Dissent, FindingRef, Opinion, RationaleSentence
 
@@ -82,8 +82,9 @@ def _contributions(ledger: Ledger, item: DifferentialItem) -> list[dict]:
 
 
 def _finding_name(kb: KnowledgeBase, contribution: dict) -> str:
-    f = kb.findings.get(contribution["finding"])
-    name = f.name if f else contribution["finding"]
+    name = term_name(kb, contribution)
+    if contribution.get("criteria"):
+        return name  # "meets ..." / "does not meet ..."
     return name if contribution.get("present", True) else f"no {name}"
 
 

@@ -19,11 +19,17 @@ def cite(ids: list[str]) -> str:
     return "".join(f"[{i}]" for i in ids)
 
 
+def term_name(kb: KnowledgeBase, contribution: dict) -> str:
+    """What a term of an assessment weighs: the finding's name, or the criteria it stands for ("meets ...")."""
+    f = kb.findings.get(contribution["finding"])
+    return f.name if f is not None else contribution["finding"]
+
+
 def lr_text(kb: KnowledgeBase, contributions: list[dict]) -> str:
     """``fever + LR 1.5, petechial rash unexplained LR 0.25, ...`` for a statement."""
     parts = []
     for x in contributions:
-        name = kb.findings[x["finding"]].name if x["finding"] in kb.findings else x["finding"]
+        name = term_name(kb, x)
         if x.get("unexplained"):
             parts.append(f"{name} unexplained LR {x['lr']:g}")
         else:

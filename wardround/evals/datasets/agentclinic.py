@@ -154,13 +154,17 @@ class DiagnosisScorer:
 
 
 def aggregate(items: Any, records: Any) -> dict[str, Any]:
-    """How the correct answers matched, and abstentions."""
+    """How the correct answers matched, abstentions, and accuracy on the answered items (the ward answers only
+    when its knowledge base covers the case: a supported primary diagnosis)."""
     how: dict[str, int] = {}
     for r in records:
         if r.correct:
             key = str(r.extra.get("match"))
             how[key] = how.get(key, 0) + 1
-    return {"matched_by": how, "abstained": sum(r.prediction is None for r in records)}
+    answered = [r for r in records if r.prediction is not None]
+    return {"matched_by": how, "abstained": len(records) - len(answered), "answered": len(answered),
+            "accuracy_answered": round(sum(bool(r.correct) for r in answered) / len(answered), 4) if answered
+            else None}
 
 
 def agentclinic_task(data: str | Path, *, model: Any = "rules", solver: str = "ward", judge: Any = None,
