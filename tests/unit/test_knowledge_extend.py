@@ -174,7 +174,6 @@ def test_kb_validate_reports_every_problem_not_only_the_first(tmp_path):
 def test_a_ward_round_reports_met_criteria_and_verifies(tmp_path):
     import wardround as wr
     from wardround.case import Case
-    from wardround.config import WardConfig
 
     ext = _extension(tmp_path)
     case = Case(id="ketoacidosis", age=24, sex="female", chief_complaint="vomiting",
@@ -182,7 +181,7 @@ def test_a_ward_round_reports_met_criteria_and_verifies(tmp_path):
                 labs=[{"name": "glucose", "value": 460, "unit": "mg/dL"},
                       {"name": "beta_hydroxybutyrate", "value": 5.2, "unit": "mmol/L"},
                       {"name": "ph", "value": 7.12, "unit": ""}])
-    result = wr.run(case, config=WardConfig(knowledge_extra=[str(ext)]))
+    result = wr.run(case, knowledge_extra=[str(ext)])
     assert result.verified, result.diagnosis
     d = result.diagnosis
     assert d.supported and d.primary.condition == "test_ketoacidosis", d.primary
