@@ -52,7 +52,7 @@ conditions:
 
 
 def _extension(tmp_path: Path, text: str = EXTENSION, name: str = "endo_test.yaml") -> Path:
-    (tmp_path / "conditions").mkdir(exist_ok=True)
+    (tmp_path / "conditions").mkdir(parents=True, exist_ok=True)
     (tmp_path / "conditions" / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return tmp_path
 
@@ -187,3 +187,23 @@ def test_a_ward_round_reports_met_criteria_and_verifies(tmp_path):
     assert d.supported and d.primary.condition == "test_ketoacidosis", d.primary
     text = result.to_text() if hasattr(result, "to_text") else str(result)
     assert "meets test definition" in text
+
+
+def test_a_condition_may_rest_on_its_presenting_findings_alone_but_not_on_nothing(tmp_path):
+    text = EXTENSION.replace('''    findings:
+      hyperglycaemia: {sens: 0.9, spec: 0.8, reference: "PMID:19564476"}
+      test_ketonaemia: {frequency: 0.95, reference: "PMID:19564476"}
+      test_acidaemia: {frequency: 0.9, base_rate: 0.1, reference: "PMID:19564476", base_reference: "unverified: test"}
+''', "    presenting: [hyperglycaemia]\n")
+    cond = load_knowledge(extra=[_extension(tmp_path, text)]).conditions["test_ketoacidosis"]
+    assert cond.findings == {} and cond.presenting == ["hyperglycaemia"]
+    bare = text.replace("    presenting: [hyperglycaemia]\n", "").replace('''    criteria:
+      - name: "test definition"
+        reference: "PMID:19564476"
+        groups:
+          - {label: "hyperglycaemia", of: [hyperglycaemia]}
+          - {label: "ketosis", of: [test_ketonaemia]}
+          - {label: "acidosis", of: [test_acidaemia]}
+''', "")
+    with pytest.raises(KnowledgeError, match="needs per-finding evidence"):
+        load_knowledge(extra=[_extension(tmp_path / "b", bare, "bare.yaml")])

@@ -395,7 +395,9 @@ class Condition(BaseModel):
     prior: float = Field(gt=0.0, lt=1.0)
     prior_context: str = Field(min_length=5)
     prior_reference: str
-    findings: dict[str, FindingLR] = Field(min_length=1)
+    #: Per-finding evidence. May be empty for a condition recognised by its presenting findings or its published
+    #: criteria alone (the prior in the presenting population then carries it; no number is invented).
+    findings: dict[str, FindingLR] = Field(default_factory=dict)
     #: Findings that place a patient in the population ``prior`` describes (chest pain for ACS, haematemesis or
     #: melaena for upper GI bleeding). When given, the condition is a candidate only if one of them is present.
     presenting: list[str] = Field(default_factory=list)
@@ -444,6 +446,12 @@ class Condition(BaseModel):
         absent_only = {fid for fid, lr in self.findings.items()
                        if lr.lr_pos is None and lr.lr_neg is not None and lr.lr_neg < 1.0}
         return self._explained | absent_only
+
+    @model_validator(mode="after")
+    def _has_evidence(self) -> Condition:
+        if not (self.findings or self.presenting or self.criteria):
+            raise ValueError("a condition needs per-finding evidence (findings), presenting findings or criteria")
+        return self
 
     @field_validator("icd10")
     @classmethod
