@@ -367,6 +367,11 @@ class OsmolalityInput(CalculatorInput):
     glucose: Glucose = param("serum glucose")
 
 
+def calculated_osmolality(sodium: float, bun: float, glucose: float) -> float:
+    """2 × Na (mmol/L) + BUN / 2.8 + glucose / 18 (mg/dL): the calculated serum osmolality (mOsm/kg)."""
+    return 2.0 * sodium + bun / 2.8 + glucose / 18.0
+
+
 @calculator(id="serum_osmolality", name="Serum Osmolality", category="lab", unit="mOsm/kg",
             synonyms=("serum osmolality", "calculated osmolality", "plasma osmolality", "osmolarity"),
             keywords=("osmolal gap", "hyponatremia", "toxic alcohol"),
@@ -375,7 +380,7 @@ class OsmolalityInput(CalculatorInput):
                       "1975;21:190-4 [PMID unverified]")
 def serum_osmolality(x: OsmolalityInput) -> Computed:
     """Calculated osmolality = 2 × Na + BUN / 2.8 + glucose / 18 (mg/dL inputs)."""
-    v = 2.0 * x.sodium + x.bun / 2.8 + x.glucose / 18.0
+    v = calculated_osmolality(x.sodium, x.bun, x.glucose)
     band = "low (< 275)" if v < 275 else "high (> 295)" if v > 295 else "normal (275-295)"
     return Computed(v, "mOsm/kg", band, [
         f"osmolality = 2 × {x.sodium:g} + {x.bun:g}/2.8 + {x.glucose:g}/18 = {v:.2f} mOsm/kg"])
