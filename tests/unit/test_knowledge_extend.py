@@ -207,3 +207,14 @@ def test_a_condition_may_rest_on_its_presenting_findings_alone_but_not_on_nothin
 ''', "")
     with pytest.raises(KnowledgeError, match="needs per-finding evidence"):
         load_knowledge(extra=[_extension(tmp_path / "b", bare, "bare.yaml")])
+
+
+def test_a_finding_read_from_the_same_words_as_an_explained_one_is_explained(tmp_path):
+    kb = load_knowledge(extra=[_extension(tmp_path)])
+    cond = kb.conditions["test_ketoacidosis"]
+    same = {"hyperglycaemia": FindingStatus(True, ["E1"], [(10, 20)]),
+            "chest_pain": FindingStatus(True, ["E2"], [(12, 18)])}
+    apart = {"hyperglycaemia": FindingStatus(True, ["E1"], [(10, 20)]),
+             "chest_pain": FindingStatus(True, ["E2"], [(30, 40)])}
+    assert [r.finding for r in rank(kb, same, [cond]).get(cond.id).unexplained] == []
+    assert [r.finding for r in rank(kb, apart, [cond]).get(cond.id).unexplained] == ["chest_pain"]

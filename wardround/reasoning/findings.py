@@ -14,6 +14,23 @@ class FindingStatus:
 
     present: bool
     ids: list[str] = field(default_factory=list)
+    #: note spans of the evidence that makes the finding present (two findings read from the same words are one
+    #: observation: ``co_read``)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def co_read(status: dict[str, FindingStatus], among: Iterable[str]) -> dict[str, set[str]]:
+    """For each finding of ``among``, the other present findings read from overlapping words of the note
+    ("hot potato voice" is both a muffled voice and a voice change)."""
+    wanted = [fid for fid in among if status[fid].spans]
+    present = [(fid, st.spans) for fid, st in status.items() if st.present and st.spans]
+    out: dict[str, set[str]] = {}
+    for fid in wanted:
+        mine = status[fid].spans
+        for other, spans in present:
+            if other != fid and any(a < d and c < b for a, b in mine for c, d in spans):
+                out.setdefault(fid, set()).add(other)
+    return out
 
 
 def finding_status(evidence: Iterable[Evidence]) -> dict[str, FindingStatus]:
@@ -23,12 +40,14 @@ def finding_status(evidence: Iterable[Evidence]) -> dict[str, FindingStatus]:
         if not ev.finding or ev.present is None:
             continue
         cur = status.get(ev.finding)
+        spans = [ev.span] if ev.present and ev.span is not None else []
         if cur is None:
-            status[ev.finding] = FindingStatus(ev.present, [ev.id])
+            status[ev.finding] = FindingStatus(ev.present, [ev.id], spans)
         elif cur.present == ev.present:
             cur.ids.append(ev.id)
+            cur.spans.extend(spans)
         elif ev.present and not cur.present:
-            status[ev.finding] = FindingStatus(True, [ev.id])
+            status[ev.finding] = FindingStatus(True, [ev.id], spans)
     return status
 
 

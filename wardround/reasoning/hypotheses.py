@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from wardround.knowledge import Condition, Criteria, KnowledgeBase
 from wardround.knowledge.bayes import post_test_probability
 from wardround.reasoning import engine
-from wardround.reasoning.findings import FindingStatus, Patient
+from wardround.reasoning.findings import FindingStatus, Patient, co_read
 from wardround.report import Coverage, FindingRef
 
 #: A condition enters a differential only when the case's findings together favour it by at least this factor
@@ -220,10 +220,13 @@ def _drop_items(criteria: Criteria, lrs: list[float], contributions: list[dict])
 
 
 def assess(condition: Condition, status: dict[str, FindingStatus], kb: KnowledgeBase,
-           salient: dict[str, FindingRef] | None = None, patient: Patient | None = None) -> Assessment:
+           salient: dict[str, FindingRef] | None = None, patient: Patient | None = None,
+           same_words: dict[str, set[str]] | None = None) -> Assessment:
     """Score ``condition`` over the case's findings (LR+ if present, LR- if absent, the leak if unexplained).
 
-    ``salient`` is ``_salient_refs(kb, status)``, passed in when many conditions are scored over one case.
+    ``salient`` is ``_salient_refs(kb, status)`` and ``same_words`` is ``co_read(status, salient)``, passed in when
+    many conditions are scored over one case. A salient finding read from the same words of the note as a finding
+    the condition explains is explained too: the words are one observation.
     """
     lrs: list[float] = []
     contributions: list[dict] = []
@@ -247,8 +250,15 @@ def assess(condition: Condition, status: dict[str, FindingStatus], kb: Knowledge
         salient = _salient_refs(kb, status)
     expected = condition.expected
     linked = [src.expected for src in _linked_sources(condition, kb, list(salient))]
+    if same_words is None:
+        same_words = co_read(status, salient)
+
+    def accounted(fid: str) -> bool:
+        return fid in expected or bool(linked and any(fid in src for src in linked))
+
     for fid, ref in salient.items():
-        if fid in expected or (linked and any(fid in src for src in linked)):
+        # explained itself, or read from the same words as a finding the condition explains
+        if accounted(fid) or any(accounted(other) for other in same_words.get(fid, ())):
             explained.append(ref)
             continue
         unexplained.append(ref)
@@ -306,7 +316,7 @@ def rank(kb: KnowledgeBase, status: dict[str, FindingStatus], conditions: Iterab
     Order: candidates first, then by share, then by id (deterministic).
     """
     pool = list(conditions) if conditions is not None else list(kb.conditions.values())
-    key = (id(kb), tuple((fid, st.present, tuple(st.ids)) for fid, st in status.items()),
+    key = (id(kb), tuple((fid, st.present, tuple(st.ids), tuple(st.spans)) for fid, st in status.items()),
            tuple(c.id for c in pool), patient)
     with _RANKINGS_LOCK:
         hit = _RANKINGS.get(key)
@@ -330,7 +340,8 @@ _RANKINGS_LOCK = threading.Lock()
 def _rank(kb: KnowledgeBase, status: dict[str, FindingStatus], pool: list[Condition],
           patient: Patient | None) -> Ranking:
     salient = _salient_refs(kb, status)
-    assessed = [assess(c, status, kb, salient, patient) for c in pool]
+    same_words = co_read(status, salient)
+    assessed = [assess(c, status, kb, salient, patient, same_words) for c in pool]
     shares = engine.normalise({a.condition.id: a.score for a in assessed if a.competes},
                               engine.log_odds(engine.NONE_PRIOR))
     for a in assessed:
