@@ -135,6 +135,7 @@ def test_kb_commands_read_an_extension(tmp_path):
     res = runner.invoke(app, ["kb", "validate", str(ext)])
     assert res.exit_code == 0, res.output
     assert "ok" in res.output and "sensitivity/specificity" in res.output
+    assert "note phrases are read by more than one finding" in res.output
     res = runner.invoke(app, ["kb", "show", "test ketoacidosis", "--extra", str(ext)])
     assert res.exit_code == 0, res.output
     assert "criteria: test definition (definition)" in res.output
@@ -207,6 +208,15 @@ def test_a_condition_may_rest_on_its_presenting_findings_alone_but_not_on_nothin
 ''', "")
     with pytest.raises(KnowledgeError, match="needs per-finding evidence"):
         load_knowledge(extra=[_extension(tmp_path / "b", bare, "bare.yaml")])
+
+
+def test_phrase_overlaps_name_every_finding_that_reads_the_phrase(tmp_path):
+    from wardround.knowledge.validate import phrase_overlaps
+
+    text = EXTENSION.replace("    lab: {analyte: ph, op: \"<\", value: 7.30}\n",
+                             "    lab: {analyte: ph, op: \"<\", value: 7.30}\n    patterns: [tachycardia]\n")
+    overlaps = phrase_overlaps(load_knowledge(extra=[_extension(tmp_path, text)]))
+    assert overlaps["tachycardia"] == ["tachycardia", "test_acidaemia"]
 
 
 def test_a_finding_read_from_the_same_words_as_an_explained_one_is_explained(tmp_path):

@@ -64,6 +64,8 @@ def validate_command(
     extra: Annotated[list[Path] | None, _EXTRA] = None,
     strict: Annotated[bool, typer.Option("--strict", help="also fail when more than 10 % of per-finding values "
                                          "are estimates")] = False,
+    overlaps: Annotated[bool, typer.Option("--overlaps", help="list the note phrases that more than one finding "
+                                           "reads")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
 ) -> None:
@@ -79,6 +81,11 @@ def validate_command(
     over = report.estimate_fraction > MAX_ESTIMATE_FRACTION
     _print_report(report, over, as_json)
     if not as_json:
+        console.print(f"  {len(report.overlaps)} note phrases are read by more than one finding"
+                      + ("" if overlaps else " (--overlaps lists them)"), highlight=False)
+        if overlaps:
+            for phrase, ids in report.overlaps.items():
+                console.print(f"    {phrase!r}: {', '.join(ids)}", markup=False, highlight=False)
         for p in report.problems:
             console.print(f"  problem: {p.where}: {p.problem}" + (f"; {p.fix}" if p.fix else ""), markup=False,
                           highlight=False)

@@ -42,6 +42,9 @@ class KBReport(BaseModel):
                                     "(FindingLR.kind)")
     criteria: int = Field(0, description="conditions defined or classified by published criteria")
     per_specialty: dict[str, int] = Field(default_factory=dict, description="conditions per specialty")
+    overlaps: dict[str, list[str]] = Field(default_factory=dict, description="note phrases that more than one "
+                                           "finding reads (both fire; the reasoning core treats them as one "
+                                           "observation, but each carries its own likelihood ratios)")
     problems: list[KBProblem] = Field(default_factory=list)
 
     @property
@@ -114,4 +117,14 @@ def validate_knowledge(kb: KnowledgeBase) -> KBReport:
                     findings=len(kb.findings), finding_values=values, estimates=estimates,
                     references=len(kb.references), problems=problems, by_kind=by_kind,
                     criteria=sum(bool(c.criteria) for c in kb.conditions.values()),
-                    per_specialty={s: len(kb.conditions_for(s)) for s in kb.specialties})
+                    per_specialty={s: len(kb.conditions_for(s)) for s in kb.specialties},
+                    overlaps=phrase_overlaps(kb))
+
+
+def phrase_overlaps(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Phrases listed by more than one finding, with the findings that list them."""
+    readers: dict[str, list[str]] = {}
+    for f in kb.findings.values():
+        for phrase in dict.fromkeys(f.patterns):
+            readers.setdefault(phrase, []).append(f.id)
+    return {p: ids for p, ids in sorted(readers.items()) if len(ids) > 1}
