@@ -447,6 +447,18 @@ class Condition(BaseModel):
                        if lr.lr_pos is None and lr.lr_neg is not None and lr.lr_neg < 1.0}
         return self._explained | absent_only
 
+    @field_validator("findings", mode="before")
+    @classmethod
+    def _no_findings(cls, v: object) -> object:
+        """``findings:`` followed only by comments reads as null in YAML: take it as no per-finding values."""
+        return {} if v is None else v
+
+    @field_validator("presenting", "explains", "criteria", mode="before")
+    @classmethod
+    def _no_items(cls, v: object) -> object:
+        """A list key followed only by comments reads as null in YAML: take it as empty."""
+        return [] if v is None else v
+
     @model_validator(mode="after")
     def _has_evidence(self) -> Condition:
         if not (self.findings or self.presenting or self.criteria):

@@ -12,6 +12,7 @@ import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from wardround.knowledge import Condition, Criteria, KnowledgeBase
 from wardround.knowledge.bayes import post_test_probability
@@ -62,17 +63,17 @@ class Assessment:
         definition."""
         return self.in_population and self.excluded_by is None
 
-    @property
+    @cached_property
     def probability(self) -> float:
         """Post-test probability of the condition alone in its presenting population (clamped, as recorded)."""
         return post_test_probability(self.condition.prior, self.lrs)
 
-    @property
+    @cached_property
     def score(self) -> float:
         """Log posterior odds against the reference population (``engine.score``)."""
         return engine.score(self.condition.prior, self.lrs)
 
-    @property
+    @cached_property
     def evidence_lr(self) -> float:
         """Product of the recorded likelihood ratios of the observed findings (leaks left out: they weigh in the
         competition, while entry asks whether the condition's own findings favour it)."""
@@ -219,9 +220,15 @@ def _drop_items(criteria: Criteria, lrs: list[float], contributions: list[dict])
         lrs[:] = [x["lr"] for x in keep]
 
 
+def _leak(fid: str, st: FindingStatus) -> dict:
+    """The leak term of a salient finding that a condition leaves unexplained (the same for every condition)."""
+    return {"finding": fid, "present": True, "lr": engine.LEAK_LR, "evidence": st.ids[:3],
+            "reference": LEAK_REFERENCE, "unexplained": True}
+
+
 def assess(condition: Condition, status: dict[str, FindingStatus], kb: KnowledgeBase,
            salient: dict[str, FindingRef] | None = None, patient: Patient | None = None,
-           same_words: dict[str, set[str]] | None = None) -> Assessment:
+           same_words: dict[str, set[str]] | None = None, leaks: dict[str, dict] | None = None) -> Assessment:
     """Score ``condition`` over the case's findings (LR+ if present, LR- if absent, the leak if unexplained).
 
     ``salient`` is ``_salient_refs(kb, status)`` and ``same_words`` is ``co_read(status, salient)``, passed in when
@@ -249,25 +256,24 @@ def assess(condition: Condition, status: dict[str, FindingStatus], kb: Knowledge
     if salient is None:
         salient = _salient_refs(kb, status)
     expected = condition.expected
-    linked = [src.expected for src in _linked_sources(condition, kb, list(salient))]
+    linked = [src.expected for src in _linked_sources(condition, kb, list(salient))] if condition.sources else []
     if same_words is None:
         same_words = co_read(status, salient)
-
-    def accounted(fid: str) -> bool:
-        return fid in expected or bool(linked and any(fid in src for src in linked))
-
     for fid, ref in salient.items():
-        # explained itself, or read from the same words as a finding the condition explains
-        if accounted(fid) or any(accounted(other) for other in same_words.get(fid, ())):
+        # explained itself, or read from the same words as a finding the condition (or a linked source) explains
+        readings = same_words.get(fid)
+        if fid in expected or (readings and not expected.isdisjoint(readings)) or (linked and any(
+                fid in src or (readings and not src.isdisjoint(readings)) for src in linked)):
             explained.append(ref)
             continue
         unexplained.append(ref)
         if fid not in condition.findings:  # a recorded LR <= 1 already counts it against the condition
-            ids = status[fid].ids[:3]
+            leak = leaks.get(fid) if leaks is not None else None
+            if leak is None:
+                leak = _leak(fid, status[fid])
             lrs.append(engine.LEAK_LR)
-            contributions.append({"finding": fid, "present": True, "lr": engine.LEAK_LR, "evidence": ids,
-                                  "reference": LEAK_REFERENCE, "unexplained": True})
-            opposing.extend(ids)
+            contributions.append(leak)
+            opposing.extend(leak["evidence"])
     criteria_met, excluded_by = _apply_criteria(condition, status, lrs, contributions) if condition.criteria \
         else (None, None)
     in_population = not condition.presenting or any(
@@ -341,7 +347,8 @@ def _rank(kb: KnowledgeBase, status: dict[str, FindingStatus], pool: list[Condit
           patient: Patient | None) -> Ranking:
     salient = _salient_refs(kb, status)
     same_words = co_read(status, salient)
-    assessed = [assess(c, status, kb, salient, patient, same_words) for c in pool]
+    leaks = {fid: _leak(fid, status[fid]) for fid in salient}  # shared, read-only terms
+    assessed = [assess(c, status, kb, salient, patient, same_words, leaks) for c in pool]
     shares = engine.normalise({a.condition.id: a.score for a in assessed if a.competes},
                               engine.log_odds(engine.NONE_PRIOR))
     for a in assessed:
