@@ -363,6 +363,11 @@ NOT_ANALYTES: tuple[str, ...] = (
     "normal saline", "urine albumin", "albumin/creatinine", "albumin-to-creatinine", "base excess", "anion gap",
     "osmolality", "serum osmolality", "osmolal gap", "glucose tolerance", "insulin glargine", "insulin lispro",
     "insulin aspart", "regular insulin", "insulin infusion", "insulin drip",
+    # body-fluid chemistry is not blood chemistry ("pleural fluid glucose 1.1 mmol/L" is not hypoglycaemia)
+    "pleural fluid glucose", "pleural glucose", "pleural fluid ph", "pleural ph", "pleural fluid protein",
+    "pleural fluid ldh", "pleural ldh", "ascitic fluid glucose", "ascitic glucose", "ascitic fluid protein",
+    "ascitic protein", "ascitic albumin", "synovial fluid glucose", "synovial glucose", "urine ph", "urinary ph",
+    "peritoneal fluid glucose",
 )
 
 

@@ -132,3 +132,10 @@ def test_medications_dose_route_frequency():
 def test_negated_medication():
     m = extract_medications("She takes no NSAIDs.")[0]
     assert m.drug_class == "nsaid" and m.context.negated
+
+
+def test_body_fluid_chemistry_is_not_read_as_blood_chemistry():
+    facts = extract_labs("Aspirate: pleural fluid glucose 1.1 mmol/L, pleural fluid pH 7.0; ascitic fluid protein "
+                         "9 g/L. Serum glucose 6.2 mmol/L.")
+    assert [f.name for f in facts] == ["glucose"]
+    assert facts[0].value == 6.2 and facts[0].canonical_value == pytest.approx(111.7, abs=0.1)
