@@ -84,6 +84,10 @@ def test_ambiguous_short_names_need_a_value_form():
         ("Reports chest pain radiating to the jaw.", "chest pain", False),
         ("Without neck stiffness.", "neck stiffness", True),
         ("No history of stroke. Now with slurred speech.", "slurred speech", False),
+        ("CT shows no effusion and new ground-glass opacities.", "ground-glass opacities", False),
+        ("CT shows no effusion and new ground-glass opacities.", "effusion", True),
+        ("No fever and no new cough.", "cough", True),
+        ("No fever and chills.", "chills", True),
     ],
 )
 def test_negation(text, target, negated):

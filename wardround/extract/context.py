@@ -36,7 +36,8 @@ _HYPOTHETICAL_PRE = ("if", "return if", "should", "in case of", "to rule out", "
                      "cannot exclude", "may have", "risk of", "workup for", "monitor for")
 _TERMINATORS = ("but", "however", "although", "though", "except", "apart from", "aside from", "which",
                 "who", "presents", "presented", "reports", "complains", "with", "and has", "yet", "still",
-                "now", "since", "because", "as well as")
+                "now", "since", "because", "as well as", "and new", "and a new", "and shows", "and there is",
+                "and there are", "and there was")
 # Words that break a negation scope only (lists like "no fever, chills or cough" continue through commas).
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bDr)(?<!\bvs)(?<!\d)[.!?;](?=\s|$)|\n\s*\n|\n(?=\s*[-*•\d])")
 
