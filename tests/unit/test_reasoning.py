@@ -42,11 +42,13 @@ def test_every_presenting_finding_is_known_and_most_conditions_name_their_popula
 
 
 def test_strong_finding_outside_the_presenting_population_does_not_enter() -> None:
-    ugib = load_knowledge().conditions["upper_gi_bleed"]
-    strong = next(f for f, lr in ugib.findings.items() if (lr.lr_pos or 0) >= ENTRY_LR and f not in ugib.presenting)
+    ugib, strong, entry = next(
+        (c, f, p) for c in load_knowledge().conditions.values() if not c.criteria
+        for p in c.presenting if (c.findings.get(p) and (c.findings[p].lr_pos or 0) > 1)
+        for f, lr in c.findings.items() if (lr.lr_pos or 0) >= ENTRY_LR and f not in c.presenting)
     outside = _assess(ugib, _present(strong))
     assert not outside.in_population and not outside.enters
-    inside = _assess(ugib, _present(strong, "melaena"))
+    inside = _assess(ugib, _present(strong, entry))
     assert inside.in_population and inside.enters
     assert inside.probability > outside.probability  # the update itself is unchanged by the gate
 
@@ -93,8 +95,9 @@ def test_a_condition_more_likely_than_not_in_its_population_enters_on_its_prior(
     stone = load_knowledge().conditions["nephrolithiasis"]
     assert stone.prior >= ENTRY_PROBABILITY and "flank_pain" in stone.presenting
     assert "flank_pain" not in stone.findings  # the presenting finding is already counted by the prior
-    assert _assess(stone, _present("flank_pain")).enters
-    assert not _assess(stone, _present("vomiting", "male_sex")).enters  # no flank pain: another population
+    assert _assess(stone, _present("flank_pain", "costovertebral_angle_tenderness")).enters
+    assert not _assess(stone, _present("flank_pain")).enters  # its presenting finding alone names nothing
+    assert not _assess(stone, _present("vomiting", "costovertebral_angle_tenderness")).enters  # no flank pain
 
 
 def test_a_salient_finding_a_condition_cannot_explain_counts_against_it() -> None:

@@ -185,3 +185,31 @@ def condition_lines(kb, cond) -> list[str]:  # noqa: ANN001
     if cond.calculators:
         lines.append("  calculators: " + ", ".join(cond.calculators))
     return lines
+
+
+@app.command("list")
+def list_command(
+    knowledge: Annotated[Path | None, _KNOWLEDGE] = None,
+    extra: Annotated[list[Path] | None, _EXTRA] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="print a Markdown table (docs/knowledge_conditions.md)")]
+    = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+) -> None:
+    """List every condition: specialty, ICD-10, prior and population, sourced values, criteria."""
+    with handle_errors(debug):
+        kb = _load(knowledge, extra)
+    rows = []
+    for cond in kb.conditions.values():
+        sourced = sum(lr.kind != "estimate" for lr in cond.findings.values())
+        prior_src = "estimate" if cond.prior_reference.startswith("unverified:") else cond.prior_reference
+        crit = "; ".join(c.name for c in cond.criteria) or "-"
+        rows.append((cond.name, kb.specialties[cond.specialty].name, cond.icd10,
+                     f"{cond.prior:g} ({cond.prior_context}; {prior_src})", f"{sourced}/{len(cond.findings)}", crit))
+    if markdown:
+        typer.echo("| Condition | Specialty | ICD-10 | Prior (population; source) | Sourced values | Criteria |")
+        typer.echo("|---|---|---|---|---|---|")
+        for r in rows:
+            typer.echo("| " + " | ".join(x.replace("|", "/") for x in r) + " |")
+        return
+    for name, spec, icd, _prior, values, crit in rows:
+        console.print(f"{name} ({icd}) - {spec}; values {values}; criteria: {crit}", markup=False, highlight=False)

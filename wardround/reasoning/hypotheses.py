@@ -27,8 +27,16 @@ from wardround.report import Coverage, FindingRef
 #: think the patient belongs to it, while several concordant ones can be.
 ENTRY_LR = 2.0
 #: ... or, inside its presenting population, the condition is more likely than not (a ureteral stone in a patient
-#: with flank pain: 63 % before any further finding).
+#: with flank pain: 63 % before any further finding) and explains at least ``MIN_EXPLAINED`` salient findings.
 ENTRY_PROBABILITY = 0.5
+#: A condition that enters on its prior alone (no finding with a recorded likelihood ratio favours it) must explain
+#: at least this many salient findings: its presenting finding alone (abdominal pain for pelvic inflammatory
+#: disease, hearing loss for sudden sensorineural hearing loss) fits too many conditions, most of them outside any
+#: knowledge base, to name one of them.
+MIN_EXPLAINED = 2
+#: ... unless it takes at least this share of the posterior over every condition and "none of these": nothing
+#: else in the knowledge base accounts for the finding (hives three days into a cold: acute urticaria).
+DOMINANT_SHARE = 0.9
 
 #: Likelihood ratio of a met definition (``Criteria.definitional``: ADA DKA thresholds, NIAID/FAAN anaphylaxis).
 #: Met, the published definition says the condition is present; this convention, not a clinical figure, ranks it
@@ -84,7 +92,8 @@ class Assessment:
         """Whether the condition is a candidate: in its presenting population, and favoured by the findings
         (``ENTRY_LR``) or more likely than not there (``ENTRY_PROBABILITY``)."""
         return self.competes and (self.criteria_met is not None or self.evidence_lr >= ENTRY_LR
-                                  or self.probability >= ENTRY_PROBABILITY)
+                                  or (self.probability >= ENTRY_PROBABILITY
+                                      and (len(self.explains) >= MIN_EXPLAINED or self.share >= DOMINANT_SHARE)))
 
 
 def _ref(kb: KnowledgeBase, finding_id: str, st: FindingStatus) -> FindingRef:
