@@ -98,7 +98,9 @@ class RulesTriage:
         """
         ranking = rank(self.kb, status, hypothesis_space(self.kb, config.specialties), patient)
         out: list[tuple[str, Assessment]] = []
-        for a in ranking.candidates:
+        # the best shares of the posterior, candidates or not: the specialist of a condition the posterior favours
+        # should see the case even when no single finding has a recorded likelihood ratio for it
+        for a in sorted((a for a in ranking.hypotheses if a.competes), key=lambda a: -a.share):
             if len(out) >= self.LEADING or a.share <= ranking.none_share:
                 break
             spec = a.condition.specialty

@@ -37,6 +37,10 @@ MIN_EXPLAINED = 2
 #: ... unless it takes at least this share of the posterior over every condition and "none of these": nothing
 #: else in the knowledge base accounts for the finding (hives three days into a cold: acute urticaria).
 DOMINANT_SHARE = 0.9
+#: ... or, explaining at least ``MIN_EXPLAINED`` salient findings, it is more likely than every alternative together,
+#: "none of these" included: the best explanation of the case even where no single finding has a recorded
+#: likelihood ratio (conditions known by their presenting features and published criteria).
+ENTRY_SHARE = 0.5
 
 #: Likelihood ratio of a met definition (``Criteria.definitional``: ADA DKA thresholds, NIAID/FAAN anaphylaxis).
 #: Met, the published definition says the condition is present; this convention, not a clinical figure, ranks it
@@ -92,6 +96,7 @@ class Assessment:
         """Whether the condition is a candidate: in its presenting population, and favoured by the findings
         (``ENTRY_LR``) or more likely than not there (``ENTRY_PROBABILITY``)."""
         return self.competes and (self.criteria_met is not None or self.evidence_lr >= ENTRY_LR
+                                  or (self.share >= ENTRY_SHARE and len(self.explains) >= MIN_EXPLAINED)
                                   or (self.probability >= ENTRY_PROBABILITY
                                       and (len(self.explains) >= MIN_EXPLAINED or self.share >= DOMINANT_SHARE)))
 
@@ -285,8 +290,10 @@ def assess(condition: Condition, status: dict[str, FindingStatus], kb: Knowledge
             opposing.extend(leak["evidence"])
     criteria_met, excluded_by = _apply_criteria(condition, status, lrs, contributions) if condition.criteria \
         else (None, None)
-    in_population = not condition.presenting or any(
-        (st := status.get(fid)) is not None and st.present for fid in condition.presenting)
+    if condition.presenting:
+        in_population = any((st := status.get(fid)) is not None and st.present for fid in condition.presenting)
+    else:  # a population-wide prior (AKI in adults admitted from the ED) needs one present finding it explains
+        in_population = bool(explained) or any(lr > 1.0 for lr in lrs)
     if patient is not None and not condition.fits(patient.age, patient.sex):
         in_population = False  # the prior describes other patients (adults; one sex)
     return Assessment(condition, lrs, contributions, list(dict.fromkeys(supporting)),
