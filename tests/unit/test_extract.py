@@ -88,6 +88,12 @@ def test_ambiguous_short_names_need_a_value_form():
         ("CT shows no effusion and new ground-glass opacities.", "effusion", True),
         ("No fever and no new cough.", "cough", True),
         ("No fever and chills.", "chills", True),
+        ("No hearing loss, tinnitus, aural fullness, headache, neck pain, diplopia, dysarthria or limb weakness.",
+         "limb weakness", True),
+        ("No chest pain at rest, but over the past three weeks she has noticed increasing ankle swelling.",
+         "ankle swelling", False),
+        ("She denies trauma to the area during the football match last weekend, with swelling since.",
+         "swelling", False),
     ],
 )
 def test_negation(text, target, negated):

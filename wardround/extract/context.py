@@ -239,6 +239,20 @@ def _sentence_of(text: str, pos: int) -> tuple[int, int]:
 CONTEXT_WINDOW = 400
 
 
+_LIST_SPLIT = re.compile(r",|;|\bor\b|\band\b|\bnor\b")
+
+
+def _too_far(between: str) -> bool:
+    """Whether a negation trigger is too far before a mention: more than 8 words (NegEx-style window), unless the
+    words between are a list of short items ("no hearing loss, tinnitus, headache, diplopia, dysarthria or limb
+    weakness"), which a negation covers to its end (up to 30 words)."""
+    words = len(between.split())
+    if words <= 8:
+        return False
+    items = [x for x in _LIST_SPLIT.split(between) if x.strip()]
+    return words > 30 or len(items) < 2 or any(len(x.split()) > 4 for x in items)
+
+
 def assertion_context(text: str, start: int, end: int) -> Context:
     """Classify the mention ``text[start:end]`` as negated / historical / family / hypothetical."""
     s, e = _sentence_of(text, start)
@@ -256,7 +270,7 @@ def assertion_context(text: str, start: int, end: int) -> Context:
         if _PSEUDO.match(before, a):
             continue
         between = before[b:]
-        if _TERM.found(between, low_before and low_before[b:]) or len(between.split()) > 8:  # NegEx-style window
+        if _TERM.found(between, low_before and low_before[b:]) or _too_far(between):
             break
         negated, trigger, trigger_start = True, before[a:b], s + a
         break

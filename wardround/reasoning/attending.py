@@ -215,8 +215,9 @@ def decide(kb: KnowledgeBase, case: Case, ledger: Ledger, opinions: list[Opinion
     shown = pool[: config.differential_size]
     if not shown:  # nothing fits: the nearest condition considered, shown as such
         nearest = [a for a in ranking.hypotheses if a.condition.id in among] or ranking.hypotheses
-        # nearest: the one that explains most of the salient findings, then the largest share
-        shown = sorted(nearest, key=lambda a: (-len(a.explains), -a.share, a.condition.id))[:1]
+        # nearest: the largest share of the posterior (the report and the posterior record agree), then the one
+        # that explains most of the salient findings
+        shown = sorted(nearest, key=lambda a: (-a.share, -len(a.explains), a.condition.id))[:1]
     items: list[DifferentialItem] = []
     for a in shown:
         existing = _bayes_record(ledger, a)
