@@ -22,13 +22,13 @@ _NEGATION_PRE = (
     "no", "not", "denies", "denied", "deny", "denying", "without", "negative for", "free of", "absence of",
     "no evidence of", "no signs of", "no sign of", "no history of", "never had", "never", "none",
     "ruled out", "rules out", "resolution of", "no complaints of", "nor", "absent", "unremarkable for",
-    "did not have", "does not have", "do not have", "has not had", "no new", "no further",
+    "did not have", "does not have", "do not have", "has not had", "no new", "no further", "negative",
 )
 # Post-triggers: their scope runs backwards to the start of the sentence or a terminator.
 _NEGATION_POST = ("was ruled out", "is ruled out", "were ruled out", "has been ruled out", "absent",
                   "was negative", "were negative", "is negative", "are negative", "not present", "unlikely",
                   "resolved", "excluded", "was excluded", "were excluded", "has been excluded", "not seen",
-                  "not shown", "not demonstrated")
+                  "not shown", "not demonstrated", "negative", "not elicited", "not palpable", "not felt")
 _HISTORICAL_PRE = ("history of", "h/o", "hx of", "past medical history", "pmh", "previous", "prior",
                    "previously", "in the past")
 _HYPOTHETICAL_PRE = ("if", "return if", "should", "in case of", "to rule out", "rule out", "r/o", "evaluate for",
@@ -37,7 +37,7 @@ _HYPOTHETICAL_PRE = ("if", "return if", "should", "in case of", "to rule out", "
 _TERMINATORS = ("but", "however", "although", "though", "except", "apart from", "aside from", "which",
                 "who", "presents", "presented", "reports", "complains", "with", "and has", "yet", "still",
                 "now", "since", "because", "as well as", "and new", "and a new", "and shows", "and there is",
-                "and there are", "and there was")
+                "and there are", "and there was", "and is", "and was", "and are")
 # Words that break a negation scope only (lists like "no fever, chills or cough" continue through commas).
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bDr)(?<!\bvs)(?<!\d)[.!?;](?=\s|$)|\n\s*\n|\n(?=\s*[-*•\d])")
 
