@@ -25,6 +25,10 @@ _WORD_AGE = re.compile(r"\b(?:(twenty|thirty|forty|fifty|sixty|seventy|eighty|ni
                        r"eighteen|nineteen)|(one|two|three|four|five|six|seven|eight|nine))[\s-]*(?:year|yr)s?[\s-]*old\b",
                        re.I)
 _MONTHS_OLD = re.compile(r"\b(\d{1,2})[\s-]*(?:month|mo)s?[\s-]*old\b", re.I)
+_DAYS_WEEKS_OLD = re.compile(r"\b(\d{1,2})[\s-]*(day|week|wk)s?[\s-]*old\b", re.I)
+#: A newborn or neonate named at the start of the note (not "the mother of a newborn" further on).
+_NEWBORN = re.compile(r"\b(?:newborn|new-born|neonate|neonatal)\b", re.I)
+_NEWBORN_WITHIN = 120
 _MALE = re.compile(r"\b(?:man|male|gentleman|boy|M|he|his|him|mr\.?)\b", re.I)
 _FEMALE = re.compile(r"\b(?:woman|female|lady|girl|F|she|her|hers|mrs\.?|ms\.?|pregnant)\b", re.I)
 _FEMALE_ONLY = re.compile(r"\b(?:primigravida|multigravida|gravida|primipara|multipara|pregnan(?:t|cy)|"
@@ -64,8 +68,15 @@ def extract_demographics(text: str) -> Demographics:
         age, age_span = float(best.group(1)), best.span()
     else:
         m = _MONTHS_OLD.search(text)
+        d = _DAYS_WEEKS_OLD.search(text)
+        n = _NEWBORN.search(text, 0, _NEWBORN_WITHIN)
         if m:
             age, age_span = round(int(m.group(1)) / 12.0, 2), m.span()
+        elif d:
+            per_year = 365.0 if d.group(2).lower() == "day" else 52.0
+            age, age_span = round(int(d.group(1)) / per_year, 3), d.span()
+        elif n:
+            age, age_span = 0.0, n.span()
     sex = sex_span = None
     m = _SEX_NEAR_AGE.search(text)
     if m:

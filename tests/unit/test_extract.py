@@ -113,3 +113,13 @@ def test_family_historical_hypothetical():
     assert assertion_context(t, s, s + 19).historical
     s = t.index("chest pain")
     assert assertion_context(t, s, s + 10).hypothetical
+
+
+@pytest.mark.parametrize(("text", "age"), [
+    ("Demographics: Newborn, born at 33 weeks of gestation.", 0.0),
+    ("A 3-day-old boy with poor feeding.", 0.008),
+    ("A 6-week-old girl with vomiting after every feed.", 0.115),
+    ("A 30-year-old woman who brought her newborn in for review.", 30.0),
+])
+def test_infant_ages_are_read_so_that_adult_priors_do_not_apply(text, age):
+    assert extract_demographics(text).age == age
