@@ -14,6 +14,22 @@ from wardround.knowledge import load_knowledge
 from wardround.reasoning.findings import FindingStatus
 from wardround.reasoning.hypotheses import DEFINITION_LR, criteria_state, rank
 
+FINDINGS_BLOCK = """\
+    findings:
+      hyperglycaemia: {sens: 0.9, spec: 0.8, reference: "PMID:19564476"}
+      test_ketonaemia: {frequency: 0.95, reference: "PMID:19564476"}
+      test_acidaemia: {frequency: 0.9, base_rate: 0.1, reference: "PMID:19564476", base_reference: "unverified: test"}
+"""
+CRITERIA_BLOCK = """\
+    criteria:
+      - name: "test definition"
+        reference: "PMID:19564476"
+        groups:
+          - {label: "hyperglycaemia", of: [hyperglycaemia]}
+          - {label: "ketosis", of: [test_ketonaemia]}
+          - {label: "acidosis", of: [test_acidaemia]}
+"""
+
 EXTENSION = """
 specialty: endocrinology_diabetes
 references:
@@ -37,17 +53,7 @@ conditions:
     prior: 0.1
     prior_context: adults with hyperglycaemia in the ED
     prior_reference: "unverified: test"
-    findings:
-      hyperglycaemia: {sens: 0.9, spec: 0.8, reference: "PMID:19564476"}
-      test_ketonaemia: {frequency: 0.95, reference: "PMID:19564476"}
-      test_acidaemia: {frequency: 0.9, base_rate: 0.1, reference: "PMID:19564476", base_reference: "unverified: test"}
-    criteria:
-      - name: "test definition"
-        reference: "PMID:19564476"
-        groups:
-          - {label: "hyperglycaemia", of: [hyperglycaemia]}
-          - {label: "ketosis", of: [test_ketonaemia]}
-          - {label: "acidosis", of: [test_acidaemia]}
+""" + FINDINGS_BLOCK + CRITERIA_BLOCK + """\
     references: ["PMID:19564476"]
 """
 
@@ -198,21 +204,10 @@ def test_a_ward_round_reports_met_criteria_and_verifies(tmp_path):
 
 
 def test_a_condition_may_rest_on_its_presenting_findings_alone_but_not_on_nothing(tmp_path):
-    text = EXTENSION.replace('''    findings:
-      hyperglycaemia: {sens: 0.9, spec: 0.8, reference: "PMID:19564476"}
-      test_ketonaemia: {frequency: 0.95, reference: "PMID:19564476"}
-      test_acidaemia: {frequency: 0.9, base_rate: 0.1, reference: "PMID:19564476", base_reference: "unverified: test"}
-''', "    presenting: [hyperglycaemia]\n")
+    text = EXTENSION.replace(FINDINGS_BLOCK, "    presenting: [hyperglycaemia]\n")
     cond = load_knowledge(extra=[_extension(tmp_path, text)]).conditions["test_ketoacidosis"]
     assert cond.findings == {} and cond.presenting == ["hyperglycaemia"]
-    bare = text.replace("    presenting: [hyperglycaemia]\n", "").replace('''    criteria:
-      - name: "test definition"
-        reference: "PMID:19564476"
-        groups:
-          - {label: "hyperglycaemia", of: [hyperglycaemia]}
-          - {label: "ketosis", of: [test_ketonaemia]}
-          - {label: "acidosis", of: [test_acidaemia]}
-''', "")
+    bare = text.replace("    presenting: [hyperglycaemia]\n", "").replace(CRITERIA_BLOCK, "")
     with pytest.raises(KnowledgeError, match="needs per-finding evidence"):
         load_knowledge(extra=[_extension(tmp_path / "b", bare, "bare.yaml")])
 

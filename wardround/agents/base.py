@@ -12,6 +12,7 @@ from wardround.case import Case
 from wardround.config import WardConfig
 from wardround.errors import CaseError
 from wardround.evidence import Evidence, Ledger
+from wardround.knowledge import KnowledgeBase, load_knowledge
 from wardround.report import Diagnosis, Opinion, TriageDecision, Usage
 
 
@@ -90,6 +91,11 @@ def specialty_of(kb, name: str):
     if spec is None:
         raise CaseError("specialty", f"unknown specialty {name!r}", f"use one of: {', '.join(kb.specialties)}")
     return spec
+
+
+def knowledge_for(config: WardConfig) -> KnowledgeBase:
+    """The knowledge base a round uses: ``config.knowledge`` (default: the shipped one) with ``knowledge_extra``."""
+    return load_knowledge(config.knowledge, config.knowledge_extra)
 
 
 def allowed_specialties(kb, config: WardConfig) -> list[str]:

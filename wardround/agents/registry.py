@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wardround.agents.base import AttendingAgent, SpecialistAgent, TriageAgent
+from wardround.agents.base import AttendingAgent, SpecialistAgent, TriageAgent, knowledge_for
 from wardround.config import WardConfig
 
 
@@ -24,9 +24,8 @@ def agents_for(config: WardConfig) -> Agents:
     fields, or a LangChain chat model. Each LLM agent keeps the rules agent of its role as its fallback.
     """
     from wardround.agents import rules
-    from wardround.knowledge import load_knowledge
 
-    kb = load_knowledge(config.knowledge, config.knowledge_extra)
+    kb = knowledge_for(config)
     rules_impl = {"triage": rules.RulesTriage, "specialist": rules.RulesSpecialist, "attending": rules.RulesAttending}
     impl = {}
     for role in ("triage", "specialist", "attending"):

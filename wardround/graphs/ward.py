@@ -10,6 +10,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send, interrupt
 
+from wardround.agents.base import knowledge_for
 from wardround.agents.intake import intake
 from wardround.agents.registry import agents_for
 from wardround.case import Case
@@ -17,7 +18,6 @@ from wardround.config import ward_config
 from wardround.errors import CaseError, WardroundError
 from wardround.evidence import Ledger
 from wardround.graphs.state import SpecialistInput, WardState
-from wardround.knowledge import load_knowledge
 from wardround.reasoning.review import apply_review
 from wardround.report import Diagnosis, Usage
 
@@ -52,7 +52,7 @@ def intake_node(state: WardState, config: RunnableConfig) -> dict:
     if not case.note.strip() and not structured:
         raise CaseError("note", "the case has no note text and no findings wardround can use",
                         "add a clinical note or structured vitals, labs or history")
-    evidence = intake(case, load_knowledge(ward_config(config).knowledge, ward_config(config).knowledge_extra), existing=(state.get("ledger") or {}).keys())
+    evidence = intake(case, knowledge_for(ward_config(config)), existing=(state.get("ledger") or {}).keys())
     if not any(ev.finding for ev in evidence):
         raise CaseError("note", "the case has no note text and no findings wardround can use",
                         "add a clinical note or structured vitals, labs or history")
@@ -124,7 +124,7 @@ def review_node(state: WardState, config: RunnableConfig) -> dict:
         "dissent": [d.model_dump(mode="json") for d in diagnosis.dissent],
     })
     cfg = ward_config(config)
-    outcome = apply_review(load_knowledge(cfg.knowledge, cfg.knowledge_extra), state["case"], _ledger(state), diagnosis, answer, cfg)
+    outcome = apply_review(knowledge_for(cfg), state["case"], _ledger(state), diagnosis, answer, cfg)
     update: dict = {"issues": outcome.issues}
     if outcome.diagnosis is not None:
         update["diagnosis"] = outcome.diagnosis

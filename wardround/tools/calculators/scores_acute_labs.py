@@ -20,6 +20,7 @@ from wardround.tools.calculators.base import (
 )
 from wardround.tools.calculators.lab import calculated_osmolality
 from wardround.tools.calculators.scores_common import fmt
+from wardround.tools.calculators.scores_critical import alveolar_po2
 
 Paracetamol = lab("paracetamol_level")
 Sodium = lab("sodium")
@@ -195,7 +196,7 @@ class AaGradientInput(CalculatorInput):
 def a_a_gradient(x: AaGradientInput) -> Computed:
     """A-a gradient = FiO2 × (Patm - 47) - PaCO2/0.8 - PaO2."""
     f = x.fio2 / 100.0
-    alv = f * (x.barometric_pressure - 47.0) - x.paco2 / 0.8
+    alv = alveolar_po2(x.fio2, x.paco2, x.barometric_pressure)
     grad = alv - x.pao2
     steps = [f"PAO2 = {f:.2f} × ({fmt(x.barometric_pressure)} - 47) - {x.paco2:.1f}/0.8 = {alv:.1f} mmHg",
              f"A-a gradient = {alv:.1f} - {x.pao2:.1f} = {grad:.1f} mmHg"]

@@ -50,6 +50,11 @@ _PH2O = 47.0
 _RQ = 0.8
 
 
+def alveolar_po2(fio2_percent: float, paco2: float, patm: float = _PATM) -> float:
+    """Alveolar PO2 by the alveolar gas equation: FiO2 × (Patm − 47) − PaCO2 / 0.8 (mmHg; water vapour at 37 °C)."""
+    return fio2_percent / 100.0 * (patm - _PH2O) - paco2 / _RQ
+
+
 def _mean_arterial_pressure(sbp: float, dbp: float) -> float:
     """MAP = (SBP + 2 DBP) / 3."""
     return (sbp + 2.0 * dbp) / 3.0
@@ -153,7 +158,7 @@ def apache_ii(x: ApacheIIInput) -> Computed:
             if x.pao2 is None or x.paco2 is None:
                 raise InputError("a_a_gradient", f"FiO2 {fmt(x.fio2)}% >= 50% requires the A-a gradient",
                                  "give a_a_gradient, or pao2 and paco2 to compute it")
-            grad = x.fio2 / 100.0 * (_PATM - _PH2O) - x.paco2 / _RQ - x.pao2
+            grad = alveolar_po2(x.fio2, x.paco2) - x.pao2
             shown = (f"FiO2 x (760 - 47) - PaCO2/0.8 - PaO2 = {x.fio2 / 100:.2f} x 713 - {x.paco2:.0f}/0.8 - "
                      f"{x.pao2:.0f}")
         pts = 4 if grad >= 500 else 3 if grad >= 350 else 2 if grad >= 200 else 0
