@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from wardround.case import Case
 from wardround.extract import assertion_context, extract_demographics, extract_labs, extract_vitals
 
 
@@ -115,6 +116,35 @@ def test_family_historical_hypothetical():
     assert assertion_context(t, s, s + 10).hypothetical
 
 
+@pytest.mark.parametrize(("text", "target", "provoking"), [
+    ("Headache, worse in the mornings and on bending/coughing, with visual obscurations.", "coughing", True),
+    ("Pleuritic chest pain worse on inspiration and cough.", "cough", True),
+    ("Pain on coughing and sneezing.", "coughing", True),
+    ("Chest pain with cough and fever.", "cough", False),
+    ("Abdominal pain with vomiting since noon.", "vomiting", False),
+    ("Worse on exertion, with cough.", "cough", False),
+    ("He has a dry cough.", "cough", False),
+])
+def test_a_complaint_named_as_a_provoking_factor_is_not_a_complaint(text, target, provoking):
+    start = text.index(target)
+    assert assertion_context(text, start, start + len(target)).provoking is provoking
+
+
+def test_past_history_symptoms_are_not_todays_findings():
+    from wardround.extract import extract_findings
+    from wardround.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    t = "Sudden painless loss of vision. PMH AF (apixaban stopped 3 wk ago due to PR bleeding), HTN."
+    assert "blood_clots_in_stool" not in {m.finding for m in extract_findings(t, kb)}
+    s = t.index("PR bleeding")
+    assert assertion_context(t, s, s + 11).past_history
+    t = "Three-day history of fever and cough."  # "history of" dates today's illness
+    s = t.index("fever")
+    assert not assertion_context(t, s, s + 5).past_history
+    assert {"fever", "cough"} <= {m.finding for m in extract_findings(t, kb) if m.present}
+
+
 @pytest.mark.parametrize(("text", "age"), [
     ("Demographics: Newborn, born at 33 weeks of gestation.", 0.0),
     ("A 3-day-old boy with poor feeding.", 0.008),
@@ -123,3 +153,22 @@ def test_family_historical_hypothetical():
 ])
 def test_infant_ages_are_read_so_that_adult_priors_do_not_apply(text, age):
     assert extract_demographics(text).age == age
+
+
+def test_chief_complaint_findings_enter_as_verified_field_evidence():
+    from wardround.agents.intake import intake
+    from wardround.evidence import Ledger
+    from wardround.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    case = Case(id="cc", age=30, sex="female", chief_complaint="Palpitations",
+                note="Came in by ambulance. Observations stable. No chest pain.")
+    items = intake(case, kb)
+    cc = [e for e in items if e.field == "chief_complaint"]
+    assert [(e.finding, e.present) for e in cc] == [("palpitations", True)]
+    ledger = Ledger()
+    ledger.extend(items)
+    assert ledger.verify(case).ok
+    # a finding the note already records is not counted twice
+    case = Case(id="cc2", age=30, sex="female", chief_complaint="Chest pain", note="Central chest pain for 2 h.")
+    assert not [e for e in intake(case, kb) if e.field == "chief_complaint"]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from wardround.case import Case
 from wardround.evidence import Evidence, EvidenceWriter
 from wardround.extract.context import assertion_context
+from wardround.extract.findings import extract_findings
 from wardround.extract.reader import note_facts
 from wardround.injection import reading_text
 from wardround.knowledge import Finding, KnowledgeBase
@@ -126,6 +127,19 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
             quote = note[m.quote_start:m.end]
             stmt = (f"{f.name} documented" if m.present else f"{f.name} explicitly absent") + f": \"{quote}\""
             w.note(stmt, note, m.quote_start, m.end, finding=f.id, present=m.present)
+    # The chief complaint is the patient's own reason for coming: findings it names that the note does not.
+    if case.chief_complaint:
+        kept_cc = {(ev.finding, ev.present) for ev in w.items.values() if ev.finding}
+        for m in extract_findings(reading_text(case.chief_complaint), kb):
+            key = (m.finding, m.present)
+            if key in kept_cc:
+                continue
+            kept_cc.add(key)
+            f = kb.findings[m.finding]
+            quote = case.chief_complaint[m.quote_start:m.end]
+            stmt = (f"{f.name} documented" if m.present else f"{f.name} explicitly absent") + \
+                f" in the chief complaint: \"{quote}\""
+            w.field(stmt, "chief_complaint", case.chief_complaint, finding=f.id, present=m.present)
     return list(w.items.values())
 
 

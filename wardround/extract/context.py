@@ -53,6 +53,12 @@ class Context:
     #: about an earlier encounter (a previous admission or visit, "two months ago", a past-history section), not
     #: today's: its vitals, results and symptoms are not today's findings
     earlier: bool = False
+    #: named as what provokes or worsens another complaint ("headache worse on bending or coughing", "pain on
+    #: coughing"), not reported as a complaint of its own: neither present nor absent
+    provoking: bool = False
+    #: under a past-medical-history heading or trigger ("PMH", "previously", "in the past"): the patient's
+    #: conditions and past events, not today's symptoms or results
+    past_history: bool = False
     trigger: str | None = None
     trigger_start: int | None = None
 
@@ -200,6 +206,18 @@ def _in_scope(rx: re.Pattern[str], before: str, after: str, *, both: bool) -> bo
     return False
 
 
+# A complaint named only as what provokes or worsens another ("worse on bending/coughing", "pain on coughing",
+# "brought on by exertion"): the nearest words before the mention are the provoking phrase, optionally followed
+# by a short list of other provokers ("bending/", "lying flat or").
+_PROVOKING_RX = re.compile(
+    r"(?:\b(?:worse|worsens|worsened|worsening|exacerbated|aggravated|provoked|brought on|triggered|precipitated|"
+    r"made worse|increases|increased)\s+(?:(?:in the \w+|at night|mainly|especially|particularly|only)\s+"
+    r"(?:and\s+)?)?(?:on|with|by|when|while|after|during)"
+    r"|\b(?:pain|painful|hurts|discomfort)\s+(?:on|when|while|during))\s+"
+    r"(?:[\w-]+\s*(?:/|,|\bor\b|\band\b)\s*){0,3}$", re.I)
+_PAST_TRIGGERS = ("pmh", "past medical history", "previously", "in the past")
+
+
 _PSEUDO = re.compile(r"\b(?:no increase|not only|no change|not necessarily|without difficulty|no further "
                      r"(?:workup|imaging)|gram[- ]negative|not ruled out|no doubt)\b", re.I)
 
@@ -288,7 +306,13 @@ def assertion_context(text: str, start: int, end: int) -> Context:
         return bool(found) and not _TERM.found(before[found[-1][1]:], low_before and low_before[found[-1][1]:])
 
     section = section_kind(text, start)
+    hist = _HIST.spans(before, low_before)
+    past_history = section == "past" or (bool(hist) and before[hist[-1][0]:hist[-1][1]].lower() in _PAST_TRIGGERS
+                                         and not _TERM.found(before[hist[-1][1]:], low_before and
+                                                             low_before[hist[-1][1]:]))
+    provoking = not negated and _PROVOKING_RX.search(before[-80:]) is not None
     family = section == "family" or _in_scope(_FAMILY_RX, before, "", both=False)
     earlier = section == "earlier" or _in_scope(_EARLIER_RX, before, after, both=True)
     return Context(negated=negated, historical=scoped(_HIST) or section == "past" or earlier, family=family,
-                   hypothetical=scoped(_HYPO), earlier=earlier, trigger=trigger, trigger_start=trigger_start)
+                   hypothetical=scoped(_HYPO), earlier=earlier, provoking=provoking, past_history=past_history,
+                   trigger=trigger, trigger_start=trigger_start)

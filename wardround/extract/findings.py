@@ -61,7 +61,8 @@ def _lexicon(kb: KnowledgeBase) -> tuple[re.Pattern[str], dict[str, list[str]]] 
 
 def extract_findings(text: str, kb: KnowledgeBase) -> list[FindingMention]:
     """Every knowledge-base finding phrase in ``text`` (longest match wins), skipping family and hypothetical
-    mentions, and mentions from an earlier encounter except the patient's risk factors (a previous DVT)."""
+    mentions, complaints named only as what provokes another ("worse on coughing"), and symptoms or results from
+    an earlier encounter or the past history (the patient's risk factors and conditions, a previous DVT, are kept)."""
     lexicon = _lexicon(kb)
     if lexicon is None:
         return []
@@ -70,12 +71,13 @@ def extract_findings(text: str, kb: KnowledgeBase) -> list[FindingMention]:
     for m in fast_finditer(rx, text):
         key = _normalise(m.group(0))
         ctx = assertion_context(text, m.start(), m.end())
-        if ctx.family or (ctx.hypothetical and not ctx.negated):
+        if ctx.family or ctx.provoking or (ctx.hypothetical and not ctx.negated):
             continue
         quote_start = ctx.trigger_start if ctx.negated and ctx.trigger_start is not None and \
             ctx.trigger_start < m.start() else m.start()
         for fid in index.get(key, []):
-            if ctx.earlier and kb.findings[fid].kind != "risk_factor":
-                continue  # a symptom or result of an earlier encounter is not today's finding
+            kind = kb.findings[fid].kind
+            if (ctx.earlier and kind != "risk_factor") or (ctx.past_history and kind == "finding"):
+                continue  # a symptom or result of an earlier encounter or of the past history is not today's
             out.append(FindingMention(fid, not ctx.negated, m.start(), m.end(), quote_start, ctx))
     return out
