@@ -177,3 +177,16 @@ def test_dicom_series_liver_region(imaging, tmp_path):
     assert 40 <= m.mean_intensity <= 200  # enhanced liver parenchyma, not fat, air or bone
     assert m.centroid_mm[0] > 0  # patient's right
     assert m.components == 1
+
+
+def test_dicom_series_direct_read_equals_monai_and_lps_seed(imaging, tmp_path):
+    folder = imaging / "totalsegmentator_example" / "example_ct_dicom"
+    direct = load_image(folder)
+    via_monai = load_image(folder, reader="monai")
+    np.testing.assert_array_equal(direct.array, via_monai.array)
+    np.testing.assert_allclose(direct.affine, via_monai.affine, atol=1e-4)
+    assert direct.spacing == pytest.approx(via_monai.spacing)
+    x, y, z = DICOM_LIVER_SEED_MM
+    result = segment_study(folder, "region", prompt=(-x, -y, z), space="LPS", out_dir=tmp_path, overlay=False)
+    assert result.prompt_lps_mm == pytest.approx([-x, -y, z], abs=1.0)
+    assert result.params["working_grid_mm"] == pytest.approx([2.93, 2.93, 2.0], abs=0.01)

@@ -39,8 +39,9 @@ def stored_mask(path: str, lps: bool = False) -> np.ndarray:
 
 
 def torso_phantom(spacing=(3.0, 3.0, 3.0)):
-    """Abdomen/lung-base CT in HU: body, two posterior lungs, anterior bowel gas, spine, a liver."""
-    shape = (100, 80, 30)
+    """Abdomen/lung-base CT in HU: body, two posterior lungs, anterior bowel gas, spine, a liver (300 x 240 x 90 mm
+    whatever the voxel size)."""
+    shape = tuple(int(round(e / s)) for e, s in zip((300.0, 240.0, 90.0), spacing, strict=True))
     ext = [n * s for n, s in zip(shape, spacing, strict=True)]
     cx, cy = ext[0] / 2, ext[1] / 2
     hu = np.full(shape, -1000.0)
@@ -98,6 +99,25 @@ def test_region_grows_liver_from_one_seed(tmp_path):
     stored_ijk = f"{hu.shape[0] - 1 - i},{hu.shape[1] - 1 - j},{k}"
     again = segment_study(path, "region", prompt_voxel=stored_ijk, out_dir=tmp_path / "o2")
     assert dice(stored_mask(again.mask, lps=True) > 0, truth["liver"]) > 0.9
+
+
+def test_region_gives_the_same_organ_at_scanner_resolution(tmp_path):
+    # a 512 x 512 CT has pixels of about 0.7-1 mm: the organ grown there must match the one grown at 3 mm
+    coarse_ml = None
+    for spacing in ((3.0, 3.0, 3.0), (1.0, 1.0, 2.0)):
+        hu, truth = torso_phantom(spacing)
+        path = save(tmp_path, f"torso_{spacing[0]}.nii.gz", hu, spacing)
+        centre = np.argwhere(truth["liver"]).mean(axis=0) * np.array(spacing)
+        result = segment_study(path, "region", prompt=tuple(centre), out_dir=tmp_path / "o", overlay=False)
+        mask = stored_mask(result.mask) > 0
+        truth_ml = truth["liver"].sum() * float(np.prod(spacing)) / 1000
+        assert dice(mask, truth["liver"]) > 0.9, spacing
+        assert abs(result.volume_ml - truth_ml) / truth_ml < 0.1, spacing
+        if coarse_ml is None:
+            coarse_ml = result.volume_ml
+        else:
+            assert abs(result.volume_ml - coarse_ml) / coarse_ml < 0.05
+            assert result.params["working_grid_mm"] == [3.0, 3.0, 2.0]
 
 
 def test_region_needs_a_seed_inside_the_image(tmp_path):

@@ -21,7 +21,10 @@ def segment(
     image: Annotated[Path, typer.Argument(help="NIfTI file, DICOM series folder, or single DICOM file")],
     method: Annotated[str, typer.Option("--method", "-m", help="body, lungs, bone, hemorrhage, region, brain, "
                                                                  "tissue, flair_lesion, model")],
-    prompt: Annotated[str | None, typer.Option("--prompt", help="seed x,y,z in world mm (RAS+, as in NIfTI)")] = None,
+    prompt: Annotated[str | None, typer.Option("--prompt", help="seed x,y,z in world mm (RAS+ as in NIfTI, or "
+                                                                "--space LPS as in DICOM)")] = None,
+    space: Annotated[str, typer.Option("--space", help="convention of --prompt: RAS (NIfTI) or LPS (DICOM "
+                                                       "patient coordinates)")] = "RAS",
     prompt_voxel: Annotated[str | None, typer.Option("--prompt-voxel",
                                                      help="seed i,j,k in voxel indices as stored")] = None,
     bundle: Annotated[Path | None, typer.Option("--bundle", help="MONAI bundle folder (method 'model')")] = None,
@@ -49,7 +52,7 @@ def segment(
 
             if method == "model" and bundle is None:
                 raise typer.BadParameter("method 'model' needs --bundle DIR")
-            result = segment_study(image, method, prompt=prompt, prompt_voxel=prompt_voxel, out_dir=out,
+            result = segment_study(image, method, prompt=prompt, prompt_voxel=prompt_voxel, space=space, out_dir=out,
                                    bundle=bundle if method == "model" else None, overlay=not no_overlay)
     except (WardroundError, typer.BadParameter) as exc:
         from rich.markup import escape

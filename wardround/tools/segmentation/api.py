@@ -39,6 +39,8 @@ class SegmentationResult(BaseModel):
     spacing_mm: list[float]
     affine: list[list[float]]
     prompt_voxel: list[int] | None = Field(None, description="seed in the RAS+ grid, when a prompt was given")
+    prompt_ras_mm: list[float] | None = Field(None, description="centre of the seed voxel, world mm, RAS+ (NIfTI)")
+    prompt_lps_mm: list[float] | None = Field(None, description="the same point in LPS (DICOM patient) mm")
     notes: list[str] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
     seconds: float = 0.0
@@ -81,16 +83,31 @@ def list_methods() -> dict[str, str]:
     return out
 
 
-def _seed_voxel(volume: Any, prompt: Any, prompt_voxel: Any) -> tuple[int, int, int] | None:
+#: World coordinate conventions of a seed: RAS+ (NIfTI, nibabel, MONAI after Orientation("RAS")) and LPS (DICOM
+#: patient coordinates, ImagePositionPatient, ITK). They differ in the sign of x and y.
+SPACES = ("RAS", "LPS")
+
+
+def _seed_voxel(volume: Any, prompt: Any, prompt_voxel: Any, space: str = "RAS") -> tuple[int, int, int] | None:
     if prompt is not None and prompt_voxel is not None:
         raise SegmentationError("pass either prompt (world mm) or prompt_voxel (voxel indices), not both")
+    if str(space).upper() not in SPACES:
+        raise SegmentationError(f"space: {space!r} is not a world convention; use 'RAS' (NIfTI) or 'LPS' (DICOM)")
     if prompt is not None:
-        pt = _triple(prompt, "prompt")
+        x, y, z = _triple(prompt, "prompt")
+        pt = (-x, -y, z) if str(space).upper() == "LPS" else (x, y, z)
         return volume.world_to_voxel(pt)
     if prompt_voxel is not None:
         ijk = _triple(prompt_voxel, "prompt_voxel")
         return volume.stored_voxel_to_voxel(tuple(int(round(v)) for v in ijk))
     return None
+
+
+def _world(volume: Any, seed: tuple[int, int, int] | None, *, lps: bool) -> list[float] | None:
+    if seed is None:
+        return None
+    x, y, z = volume.voxel_to_world(seed)
+    return [round(-x if lps else x, 3), round(-y if lps else y, 3), round(z, 3)]
 
 
 def _triple(value: Any, field: str) -> tuple[float, float, float]:
@@ -113,7 +130,7 @@ def _safe_stem(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "image"
 
 
-def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_voxel: Any = None,
+def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_voxel: Any = None, space: str = "RAS",
                   out_dir: str | Path = "runs/segmentation", bundle: str | Path | None = None,
                   checkpoint: str | Path | None = None, network: dict[str, Any] | None = None,
                   writer: EvidenceWriter | None = None, overlay: bool = True, body_region: str | None = None,
@@ -123,8 +140,10 @@ def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_v
     Args:
         path: NIfTI file, DICOM series folder or single DICOM file.
         method: a classical method (``list_methods()``) or ``"model"`` with ``bundle``/``checkpoint``.
-        prompt: seed point in RAS+ world mm, ``(x, y, z)`` or ``"x,y,z"`` (method ``region``).
+        prompt: seed point in world mm, ``(x, y, z)`` or ``"x,y,z"`` (method ``region``), in ``space``.
         prompt_voxel: seed as voxel indices of the file as stored.
+        space: convention of ``prompt``: ``"RAS"`` (NIfTI, the default) or ``"LPS"`` (DICOM patient
+            coordinates, as ImagePositionPatient and DICOM viewers give them). The result states the seed in both.
         out_dir: run folder for the artifacts.
         bundle, checkpoint, network: the learned model (see ``models.load_model``).
         writer: when given, one ``imaging`` evidence item is added through it (``result.evidence_id``).
@@ -150,7 +169,7 @@ def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_v
     volume = load_image(path)
     require_3d(volume, method)
     checks = require_plausible(volume, body_region, modality, method)
-    seed = _seed_voxel(volume, prompt, prompt_voxel)
+    seed = _seed_voxel(volume, prompt, prompt_voxel, space)
     if method == MODEL_METHOD:
         from wardround.tools.segmentation.models import load_model, run_model
 
@@ -159,7 +178,8 @@ def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_v
         spec = METHODS[method]
         if spec.needs_prompt and seed is None:
             raise SegmentationError(
-                f"method {method!r} needs a seed: pass prompt='x,y,z' (world mm) or prompt_voxel='i,j,k'"
+                f"method {method!r} needs a seed: pass prompt='x,y,z' (world mm, RAS or space='LPS') or "
+                "prompt_voxel='i,j,k'"
             )
         output = spec.run(volume, seed)
     out = Path(out_dir)
@@ -182,6 +202,7 @@ def segment_study(path: str | Path, method: str, prompt: Any = None, *, prompt_v
         shape=list(volume.original_shape), spacing_mm=[round(s, 6) for s in volume.spacing],
         affine=[[float(v) for v in row] for row in volume.original_affine],
         prompt_voxel=list(seed) if seed is not None else None, notes=output.notes, params=output.params,
+        prompt_ras_mm=_world(volume, seed, lps=False), prompt_lps_mm=_world(volume, seed, lps=True),
         seconds=round(time.perf_counter() - start, 3), plausibility=[c.to_dict() for c in checks],
     )
     if writer is not None:

@@ -244,10 +244,11 @@ def load_image(path: str | Path, reader: str = "auto") -> Volume:
 
     Args:
         path: the image.
-        reader: ``"auto"`` reads NIfTI with nibabel directly and DICOM with MONAI's ``PydicomReader``;
-            ``"monai"`` reads NIfTI through MONAI's ``NibabelReader`` too. Both give the same array and affine
-            (a unit test checks it); the direct path spares the three seconds of importing torch and MONAI,
-            which the classical methods do not otherwise need.
+        reader: ``"auto"`` reads NIfTI with nibabel and a DICOM series folder with pydicom directly
+            (``_read_dicom_series``), and a single DICOM file with MONAI's ``PydicomReader``; ``"monai"`` reads
+            everything through MONAI's ``LoadImage``. Both give the same array and affine (unit tests check it);
+            the direct path spares the three to four seconds of importing torch and MONAI, which the classical
+            methods do not otherwise need.
 
     Raises:
         ImageReadError: the path is missing, unreadable, truncated, mixes several series, or is not 2-D/3-D.
@@ -269,6 +270,9 @@ def load_image(path: str | Path, reader: str = "auto") -> Volume:
     if fmt == "nifti" and reader != "monai":
         arr, affine = _read_nifti(p)
         return _to_volume(p, arr, affine, info, fmt)
+    if fmt == "dicom-series" and reader != "monai":
+        arr, affine = _read_dicom_series(p)
+        return _to_volume(p, arr, affine, info, fmt)
     import_monai()
     import warnings
 
@@ -286,6 +290,63 @@ def load_image(path: str | Path, reader: str = "auto") -> Volume:
             f"{p}: could not be read ({reason}); the file may be truncated or not a {fmt} image — re-export it"
         ) from exc
     return _to_volume(p, np.asarray(img), np.asarray(img.affine, dtype=np.float64), info, fmt)
+
+
+def _read_dicom_series(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A folder of single-frame DICOM slices as a float32 array (columns, rows, slices) and its RAS+ affine.
+
+    Geometry as DICOM PS3.3 C.7.6.2 defines it: pixel (column c, row r) of a slice lies at
+    ImagePositionPatient + c * column spacing * row direction + r * row spacing * column direction (LPS mm);
+    slices are ordered by their position along the normal (row direction x column direction), not by file
+    name or InstanceNumber, and the slice spacing is the distance between neighbouring positions (which may
+    differ from SliceThickness). Stored values are rescaled to HU by RescaleSlope/RescaleIntercept per slice.
+    """
+    import pydicom
+
+    slices = []
+    for f in sorted(x for x in folder.iterdir() if x.is_file() and not x.name.startswith(".")):
+        try:
+            ds = pydicom.dcmread(f)
+            iop = np.array([float(v) for v in ds.ImageOrientationPatient])
+            ipp = np.array([float(v) for v in ds.ImagePositionPatient])
+            row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
+            pixels = ds.pixel_array
+        except AttributeError as exc:
+            raise ImageReadError(
+                f"{f}: DICOM slice without {str(exc).split()[-1]} (ImageOrientationPatient, ImagePositionPatient "
+                "and PixelSpacing place a slice); re-export the series with its geometry") from exc
+        except Exception as exc:  # pixel decoders raise many types for broken or compressed data
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+            raise ImageReadError(f"{f}: could not be read ({reason}); re-export the series") from exc
+        if pixels.ndim != 2:
+            raise ImageReadError(f"{f}: a multi-frame or colour DICOM file in a series folder; pass it on its own")
+        thickness = float(ds.get("SliceThickness", 1.0) or 1.0)  # a one-slice series' only depth
+        slope = float(ds.get("RescaleSlope", 1) or 1)
+        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+        slices.append((iop, ipp, (row_mm, col_mm), pixels.astype(np.float32) * slope + intercept, f))
+    iop, _, (row_mm, col_mm), first, _ = slices[0]
+    row_dir, col_dir = iop[:3], iop[3:]
+    normal = np.cross(row_dir, col_dir)
+    for other_iop, _, spacing, px, f in slices[1:]:
+        if not np.allclose(other_iop, iop, atol=1e-4) or px.shape != first.shape or \
+                not np.allclose(spacing, (row_mm, col_mm), atol=1e-4):
+            raise ImageReadError(f"{f}: its orientation, size or pixel spacing differs from the rest of the series; "
+                                 "pass one series per folder")
+    slices.sort(key=lambda x: float(x[1] @ normal))
+    positions = np.array([float(x[1] @ normal) for x in slices])
+    gaps = np.diff(positions)
+    if len(slices) > 1 and (gaps.min() <= 1e-3 or np.ptp(gaps) > 0.01 * max(float(np.median(gaps)), 1e-3) + 1e-3):
+        raise ImageReadError(f"{folder}: slice positions are {'repeated' if gaps.min() <= 1e-3 else 'unevenly spaced'} "
+                             f"(gaps {gaps.min():.3f} to {gaps.max():.3f} mm); pass one evenly spaced series")
+    dz = float(np.median(gaps)) if len(slices) > 1 else thickness
+    arr = np.stack([x[3].T for x in slices], axis=-1)  # (columns, rows, slices)
+    lps = np.eye(4)
+    lps[:3, 0] = row_dir * col_mm
+    lps[:3, 1] = col_dir * row_mm
+    lps[:3, 2] = normal * dz
+    lps[:3, 3] = slices[0][1]
+    affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps  # LPS -> RAS
+    return arr, affine
 
 
 def _check_nifti_header(p: Path) -> None:
