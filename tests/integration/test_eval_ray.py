@@ -71,3 +71,34 @@ def test_ray_retries_transient_errors(local_ray, tmp_path: Path) -> None:  # noq
     assert len(recs) == 8 and summary["errors"] == 0
     assert recs["0"].attempts == 2 and recs["3"].attempts == 2 and recs["1"].attempts == 1
     assert summary["accuracy"] == 0.5
+
+
+class HangsOn:
+    """Returns at once, except on one item, where it hangs far beyond the timeout."""
+
+    def __init__(self, slow: str) -> None:
+        self.slow = slow
+
+    def __call__(self, item: EvalItem) -> Prediction:
+        if item.id == self.slow:
+            import time
+
+            time.sleep(120)
+        return Prediction(prediction=item.gold)
+
+
+def test_ray_batches_fast_items_and_times_out_only_the_item_that_hangs(local_ray, tmp_path: Path) -> None:  # noqa: ANN001
+    from wardround.evals.backends import batch_size
+
+    data = tmp_path / "d.txt"
+    data.write_text("x")
+    items = [EvalItem(id=str(i), gold=str(i)) for i in range(60)]
+    assert batch_size(len(items), 2) == 7  # batches, not one task per item
+    task = Task(name="hang", items=items, solver=HangsOn("5"), scorer=exact_match_scorer, data_files=[data])
+    summary = run_task(task, tmp_path / "run", RunOptions(progress=False, backend="ray", concurrency=2, timeout=2.0,
+                                                          retries=0))
+    recs = {r.id: r for r in read_records(tmp_path / "run" / "items.jsonl").records}
+    assert len(recs) == 60
+    assert recs["5"].error and "took over 2 s" in recs["5"].error
+    assert all(r.error is None and r.correct for k, r in recs.items() if k != "5")
+    assert summary["errors"] == 1

@@ -25,7 +25,8 @@ def medcalc_command(
         help="MedCalc-Bench's convention: unmentioned findings are absent/normal")] = True,
     model: Annotated[str, typer.Option("--model", help="oracle and note modes run the calculators, no chat "
                                                        "model: only 'rules' is accepted")] = "rules",
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="items in flight at once")] = 4,
+    concurrency: Annotated[int | None, typer.Option(
+        "--concurrency", min=1, help="items in flight at once (default: 1, the calculators are CPU-bound)")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N rows")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="seconds per item attempt")] = 300.0,
     retries: Annotated[int, typer.Option("--retries", min=0, help="retries of a transient error per item")] = 3,

@@ -24,7 +24,8 @@ Out = Annotated[Path, typer.Option("--out", help="run folder: manifest.json, ite
 Model = Annotated[str, typer.Option("--model", help="'rules' (embedded reasoner) or a chat-model spec, "
                                                     "e.g. openai:gpt-4o-mini")]
 Solver = Annotated[str, typer.Option("--solver", help="ward: the ward graph; chat: ask the model directly")]
-Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="items in flight at once")]
+Concurrency = Annotated[int | None, typer.Option("--concurrency", min=1, help="items in flight at once (default: 1 "
+                                                 "for the offline reasoners, which are CPU-bound; 4 for chat models)")]
 Limit = Annotated[int | None, typer.Option("--limit", min=1, help="only the first N items")]
 Timeout = Annotated[float, typer.Option("--timeout", min=0.001, help="seconds per item attempt")]
 Retries = Annotated[int, typer.Option("--retries", min=0, help="retries of a transient error per item")]
@@ -51,7 +52,7 @@ def check_file(path: Path | None, option: str) -> None:
         fail(option, f"file {str(path)!r} does not exist", "check the path")
 
 
-def run_and_report(task: Any, out: Path, *, concurrency: int, timeout: float, retries: int, backend: str,
+def run_and_report(task: Any, out: Path, *, concurrency: int | None, timeout: float, retries: int, backend: str,
                    ray_address: str | None, prices: Path | None, seed: int, quiet: bool, retry_errors: bool,
                    overwrite: bool, log_text: bool = False) -> dict[str, Any]:
     """Run ``task`` with the runner and print the summary table; returns the summary."""
@@ -120,7 +121,8 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
 # Dataset commands
 
 
-def medqa_command(data: Data, out: Out, model: Model = "rules", solver: Solver = "ward", concurrency: Concurrency = 4,
+def medqa_command(data: Data, out: Out, model: Model = "rules", solver: Solver = "ward",
+                  concurrency: Concurrency = None,
                   limit: Limit = None, timeout: Timeout = 300.0, retries: Retries = 3, backend: Backend = "local",
                   ray_address: RayAddress = None, prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
                   retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False,
@@ -142,7 +144,7 @@ def agentclinic_command(data: Data, out: Out, model: Model = "rules", solver: So
                         judge: Annotated[str | None, typer.Option(
                             "--judge", help="chat-model spec of an optional LLM judge for answers the name "
                                             "match rejects (off by default)")] = None,
-                        concurrency: Concurrency = 4, limit: Limit = None, timeout: Timeout = 300.0,
+                        concurrency: Concurrency = None, limit: Limit = None, timeout: Timeout = 300.0,
                         retries: Retries = 3, backend: Backend = "local", ray_address: RayAddress = None,
                         prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
                         retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False,
@@ -166,7 +168,7 @@ def ddxplus_command(data: Data, out: Out,
                                          "(default: beside --data)")] = None,
                     fit: Annotated[Path | None, typer.Option(
                         "--fit", help="patients CSV to fit the reasoner on (never the rows scored)")] = None,
-                    model: Model = "rules", concurrency: Concurrency = 4, limit: Limit = None,
+                    model: Model = "rules", concurrency: Concurrency = None, limit: Limit = None,
                     timeout: Timeout = 300.0, retries: Retries = 3, backend: Backend = "local",
                     ray_address: RayAddress = None, prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
                     retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False,

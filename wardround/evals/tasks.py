@@ -79,6 +79,9 @@ class Task:
     data_files: list[Path] = field(default_factory=list)
     licence: str = ""
     models: dict[str, str] = field(default_factory=dict)
+    #: the solver computes in this process (rules, calculators, the embedded reasoners) rather than waiting on a
+    #: model server: threads only contend for the interpreter lock, so the default concurrency is 1
+    cpu_bound: bool = False
 
     def fingerprint(self) -> str:
         """Hash of the task config and data-file hashes: a run folder only resumes the same evaluation."""

@@ -184,4 +184,5 @@ def agentclinic_task(data: str | Path, *, model: Any = "rules", solver: str = "w
                 config={"dataset": "agentclinic", "solver": solver, "model": model_label(model),
                         "judge": model_label(judge) if judge is not None else None},
                 data_files=[Path(data)], licence=LICENCE,
-                models={"all": model_label(model), **({"judge": model_label(judge)} if judge is not None else {})})
+                models={"all": model_label(model), **({"judge": model_label(judge)} if judge is not None else {})},
+                cpu_bound=model_label(model) == "rules" and judge is None)

@@ -156,4 +156,4 @@ def ddxplus_task(data: str | Path, *, kb_dir: str | Path | None = None, fit: str
     return Task(name="ddxplus", items=items, solver=DDXPlusSolver(reasoner), scorer=ddxplus_scorer,
                 aggregate=ddxplus_aggregate,
                 config={"dataset": "ddxplus", "model": "ddxplus-reasoner", "fit": Path(fit).name if fit else None},
-                data_files=files, licence=LICENCE, models={"all": "embedded DDXPlus reasoner"})
+                data_files=files, licence=LICENCE, models={"all": "embedded DDXPlus reasoner"}, cpu_bound=True)

@@ -126,4 +126,4 @@ def medcalc_task(data: str | Path, *, mode: str = "oracle", corrected: str | Pat
                 aggregate=MedCalcAggregate(mode, str(data), str(corrected) if corrected else None, assume_normal),
                 config={"dataset": "medcalc", "mode": mode, "assume_normal": assume_normal,
                         "corrected": Path(corrected).name if corrected else None, "model": "calculators"},
-                data_files=files, licence=LICENCE, models={"all": "calculators (no model)"})
+                data_files=files, licence=LICENCE, models={"all": "calculators (no model)"}, cpu_bound=True)

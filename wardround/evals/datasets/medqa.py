@@ -158,4 +158,4 @@ def medqa_task(data: str | Path, *, model: Any = "rules", solver: str = "ward", 
     return Task(name="medqa", items=items, solver=solve, scorer=letter_scorer, aggregate=aggregate,
                 config={"dataset": "medqa", "solver": solver, "model": model_label(model),
                         "min_overlap": MIN_OVERLAP},
-                data_files=[Path(data)], licence=LICENCE, models={"all": model_label(model)})
+                data_files=[Path(data)], licence=LICENCE, models={"all": model_label(model)}, cpu_bound=model_label(model) == "rules")
