@@ -65,7 +65,8 @@ _SPELLINGS: dict[str, str] = {
     "mmol/l": "mmol/L", "µmol/l": "µmol/L", "mol/l": "mol/L", "nmol/l": "nmol/L", "pmol/l": "pmol/L",
     "meq/l": "mEq/L", "mosm/kg": "mOsm/kg", "mosm/kgh2o": "mOsm/kg", "mosm/l": "mOsm/L",
     "u/l": "U/L", "iu/l": "U/L", "units/l": "U/L",
-    "µiu/ml": "µIU/mL", "miu/l": "mIU/L", "µu/ml": "µIU/mL",
+    "µiu/ml": "µIU/mL", "miu/l": "mIU/L", "µu/ml": "µIU/mL", "mu/l": "mU/L",
+    "ng/mlfeu": "ng/mL FEU", "µg/lfeu": "µg/L FEU", "mg/lfeu": "mg/L FEU", "µg/mlfeu": "µg/mL FEU",
     "x10^9/l": "10^9/L", "×10^9/l": "10^9/L", "10^9/l": "10^9/L", "x109/l": "10^9/L", "g/l(cells)": "10^9/L",
     "x10^3/µl": "10^3/µL", "×10^3/µl": "10^3/µL", "10^3/µl": "10^3/µL", "k/µl": "10^3/µL",
     "10³/µl": "10^3/µL", "x10³/µl": "10^3/µL", "/mm3": "/µL", "/mm³": "/µL", "cells/µl": "/µL",
@@ -275,7 +276,9 @@ _add(Analyte("amylase", "U/L", {"U/L": 1.0}, aliases=("serum amylase",), plausib
 _add(Analyte("crp", "mg/L", {"mg/L": 1.0, "mg/dL": 10.0}, aliases=("c-reactive protein",),
              plausible=(0.0, 1000.0)))
 _add(Analyte("procalcitonin", "ng/mL", {"ng/mL": 1.0, "µg/L": 1.0}, aliases=("pct",), plausible=(0.0, 1000.0)))
-_add(Analyte("d_dimer", "ng/mL", {"ng/mL": 1.0, "µg/L": 1.0, "mg/L": 1000.0, "µg/mL": 1000.0},
+_add(Analyte("d_dimer", "ng/mL", {"ng/mL": 1.0, "µg/L": 1.0, "mg/L": 1000.0, "µg/mL": 1000.0,
+                                  # the same mass units with the fibrinogen-equivalent label laboratories print
+                                  "ng/mL FEU": 1.0, "µg/L FEU": 1.0, "mg/L FEU": 1000.0, "µg/mL FEU": 1000.0},
              aliases=("d-dimer", "ddimer", "d dimer"), plausible=(0.0, 100000.0),
              extra={"note": "units are FEU or DDU as reported; wardround does not convert between them"}))
 _add(Analyte("bnp", "pg/mL", {"pg/mL": 1.0, "ng/L": 1.0}, aliases=("b-type natriuretic peptide", "nt-probnp",
@@ -320,7 +323,7 @@ _add(Analyte("ck", "U/L", {"U/L": 1.0}, aliases=("creatine kinase", "cpk", "crea
 _add(Analyte("beta_hydroxybutyrate", "mmol/L", {"mmol/L": 1.0, "mg/dL": 1 / 10.41},
              aliases=("beta-hydroxybutyrate", "bhb", "b-hydroxybutyrate", "β-hydroxybutyrate", "blood ketones",
                       "capillary ketones", "serum ketones"), plausible=(0.0, 30.0)))
-_add(Analyte("tsh", "mIU/L", {"mIU/L": 1.0, "µIU/mL": 1.0},
+_add(Analyte("tsh", "mIU/L", {"mIU/L": 1.0, "µIU/mL": 1.0, "mU/L": 1.0},  # mU/L: the UK laboratory spelling
              aliases=("thyroid stimulating hormone", "thyroid-stimulating hormone", "thyrotropin"),
              plausible=(0.0, 1000.0)))
 _add(Analyte("free_t4", "ng/dL", {"ng/dL": 1.0, "pmol/L": _T4 / 1e4},

@@ -139,3 +139,14 @@ def test_body_fluid_chemistry_is_not_read_as_blood_chemistry():
                          "9 g/L. Serum glucose 6.2 mmol/L.")
     assert [f.name for f in facts] == ["glucose"]
     assert facts[0].value == 6.2 and facts[0].canonical_value == pytest.approx(111.7, abs=0.1)
+
+
+def test_laboratory_spellings_of_tsh_and_fibrinogen_equivalent_d_dimer():
+    from wardround.units import UnitError, to_canonical
+
+    assert to_canonical("tsh", 0.05, "mU/L") == pytest.approx(0.05)  # UK reports: mU/L = mIU/L
+    assert to_canonical("d_dimer", 1.8, "mg/L FEU") == pytest.approx(1800.0)
+    assert to_canonical("d_dimer", 0.6, "µg/mL FEU") == pytest.approx(600.0)
+    assert to_canonical("d_dimer", 650, "ng/mL FEU") == pytest.approx(650.0)
+    with pytest.raises(UnitError, match="d_dimer"):
+        to_canonical("d_dimer", 300, "ng/mL DDU")  # D-dimer units are not converted to fibrinogen equivalents
