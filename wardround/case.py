@@ -221,9 +221,12 @@ class Lab(BaseModel):
         data["value"] = number
         return data
 
+    def _analyte(self) -> Any:
+        return lab_analyte(self.name, self.unit)
+
     @model_validator(mode="after")
     def _known_unit(self) -> Lab:
-        analyte = find_analyte(self.name)
+        analyte = self._analyte()
         if analyte is not None and isinstance(self.value, float | int):
             try:
                 canonical = analyte.to_canonical(float(self.value), self.unit)
@@ -239,19 +242,19 @@ class Lab(BaseModel):
     @property
     def analyte(self) -> str | None:
         """Canonical analyte name (``"creatinine"``) or ``None`` for labs wardround does not know."""
-        a = find_analyte(self.name)
+        a = self._analyte()
         return a.name if a else None
 
     def canonical_value(self) -> float | None:
         """Value in the analyte's canonical unit, or ``None`` when unknown or non-numeric."""
-        a = find_analyte(self.name)
+        a = self._analyte()
         if a is None or not isinstance(self.value, float | int):
             return None
         return a.to_canonical(float(self.value), self.unit)
 
     def issue(self) -> str | None:
         """Why this lab cannot be used as given (unknown name, no unit), or ``None`` when it can."""
-        a = find_analyte(self.name)
+        a = self._analyte()
         if a is None:
             kept = "its text is kept" if isinstance(self.value, str) else "its value is kept"
             return (f"{self.name!r} is not a lab wardround knows: {kept} but not checked or interpreted; if it is "
@@ -260,6 +263,19 @@ class Lab(BaseModel):
             return (f"{self.name!r} {self.value:g} has no unit: read as {a.canonical}; give the unit (one of: "
                     f"{_units_text(a.name)})")
         return None
+
+
+def lab_analyte(name: str, unit: str | None) -> Any:
+    """The analyte of a structured lab entry: by name, or, for a drug named bare ("lithium" 1.8 mmol/L), its
+    ``<drug>_level`` analyte when the unit is a concentration of it. A bare drug name is not an alias in note text,
+    where "lithium 400 mg" is a dose; an entry of the labs list with a level's unit is a level."""
+    found = find_analyte(name)
+    if found is not None:
+        return found
+    level = ANALYTES.get("_".join(name.lower().split()) + "_level")
+    if level is not None and unit and normalize_unit(unit) in level.factors:
+        return level
+    return None
 
 
 def _units_text(analyte: str) -> str:

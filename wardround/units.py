@@ -341,6 +341,9 @@ _add(Analyte("salicylate_level", "mg/dL", {"mg/dL": 1.0, "mg/L": 0.1, "mmol/L": 
              aliases=("salicylate concentration", "serum salicylate", "aspirin level"), plausible=(0.0, 200.0)))
 _add(Analyte("lithium_level", "mmol/L", {"mmol/L": 1.0, "mEq/L": 1.0},
              aliases=("serum lithium", "lithium concentration"), plausible=(0.0, 20.0)))
+_DIGOXIN = 780.94
+_add(Analyte("digoxin_level", "ng/mL", {"ng/mL": 1.0, "µg/L": 1.0, "nmol/L": _DIGOXIN / 1000.0},
+             aliases=("serum digoxin", "digoxin concentration", "plasma digoxin"), plausible=(0.0, 50.0)))
 _add(Analyte("carboxyhemoglobin", "%", {"%": 1.0}, aliases=("cohb", "carboxyhaemoglobin", "cohb level"),
              plausible=(0.0, 100.0)))
 _add(Analyte("ldh", "U/L", {"U/L": 1.0}, aliases=("lactate dehydrogenase",), plausible=(1.0, 100000.0)))
@@ -370,6 +373,9 @@ NOT_ANALYTES: tuple[str, ...] = (
     "pleural fluid glucose", "pleural glucose", "pleural fluid ph", "pleural ph", "pleural fluid protein",
     "pleural fluid ldh", "pleural ldh", "ascitic fluid glucose", "ascitic glucose", "ascitic fluid protein",
     "ascitic protein", "ascitic albumin", "synovial fluid glucose", "synovial glucose", "urine ph", "urinary ph",
+    "ascitic neutrophils", "ascitic fluid neutrophils", "ascitic pmn", "ascitic polymorphs", "ascitic wcc",
+    "pleural fluid neutrophils", "pleural neutrophils", "synovial neutrophils", "synovial fluid neutrophils",
+    "csf neutrophils", "csf polymorphs",
     "peritoneal fluid glucose",
 )
 

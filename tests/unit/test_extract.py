@@ -172,3 +172,27 @@ def test_chief_complaint_findings_enter_as_verified_field_evidence():
     # a finding the note already records is not counted twice
     case = Case(id="cc2", age=30, sex="female", chief_complaint="Chest pain", note="Central chest pain for 2 h.")
     assert not [e for e in intake(case, kb) if e.field == "chief_complaint"]
+
+
+def test_history_terms_match_whole_words_not_inside_other_words():
+    from wardround.agents.intake import intake
+    from wardround.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    case = Case.from_dict({"id": "h", "age": 80, "sex": "male", "note": "Seen in clinic.",
+                           "history": {"conditions": ["Ischaemic heart disease", "Dementia"], "medications": []}})
+    found = {e.finding for e in intake(case, kb) if e.field and e.field.startswith("history.")}
+    assert "history_hereditary_angioedema" not in found  # "hae" is not inside "ischaemic"
+    assert "prior_tia" not in found  # "tia" is not inside "dementia"
+    case = Case.from_dict({"id": "h2", "age": 30, "sex": "female", "note": "Seen in clinic.",
+                           "history": {"conditions": ["HAE type 1", "Previous TIA"], "medications": []}})
+    found = {e.finding for e in intake(case, kb) if e.field and e.field.startswith("history.")}
+    assert {"history_hereditary_angioedema", "prior_tia"} <= found
+
+
+def test_a_bare_drug_name_in_the_labs_list_is_its_level():
+    from wardround.case import Lab
+
+    assert Lab(name="lithium", value=2.7, unit="mmol/L").analyte == "lithium_level"
+    assert Lab(name="Digoxin", value=3.1, unit="nmol/L").canonical_value() == pytest.approx(2.42, abs=0.01)
+    assert Lab(name="lithium", value=400, unit="mg").analyte is None  # a dose, not a level

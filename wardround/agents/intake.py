@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from wardround.case import Case
 from wardround.evidence import Evidence, EvidenceWriter
@@ -24,6 +26,19 @@ _VITAL_LABELS = {
 
 # Vital fields of the case -> the calculator vocabulary of quantities (units travel with the value).
 _QUANTITY_NAMES = {"temperature_c": "temperature", "weight_kg": "weight", "height_cm": "height"}
+
+
+@lru_cache(maxsize=4096)
+def _history_terms_rx(terms: tuple[str, ...]) -> re.Pattern[str]:
+    # a term starts at a word boundary ("hae" must not match inside "ischaemic"); a short term (an abbreviation,
+    # <= 4 characters) must also end at one ("hae" is not "haemophilia"), a longer one may be a stem ("anticoagula")
+    parts = [re.escape(t) + (r"\b" if len(t) <= 4 else "") for t in sorted(terms, key=len, reverse=True)]
+    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + ")")
+
+
+def _history_rx(finding: Finding) -> re.Pattern[str]:
+    """The pattern of a finding's history terms, matched against a lower-cased history item."""
+    return _history_terms_rx(tuple(finding.history))
 
 
 def _describe_rule(rule: object) -> str:
@@ -111,7 +126,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
     for group in ("conditions", "medications"):
         for i, item in enumerate(getattr(case.history, group)):
             low = item.lower()
-            hits = [f for f in kb.findings_with_history() if any(h in low for h in f.history)]
+            hits = [f for f in kb.findings_with_history() if _history_rx(f).search(low)]
             for f in hits:
                 w.field(f"History: {item} ({f.name})", f"history.{group}[{i}]", item, finding=f.id, present=True)
 
