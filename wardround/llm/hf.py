@@ -56,7 +56,7 @@ class LocalHFChat(_BaseChatModel):  # type: ignore[misc,valid-type]
         try:
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
-            raise ConfigError("model: hf: specs need transformers and torch; pip install transformers torch") from None
+            raise ConfigError("model: hf: specs need transformers and torch; pip install 'wardround[hf]'") from None
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(p), local_files_only=True)
             lm = AutoModelForCausalLM.from_pretrained(str(p), local_files_only=True)

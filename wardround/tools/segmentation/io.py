@@ -49,6 +49,17 @@ def check_voxel_budget(shape: tuple[int, ...], source: Path | str) -> None:
         )
 
 
+def require_imaging(what: str = "reading images") -> None:
+    """Raise a clear ``ImageReadError`` when the imaging extra (nibabel, pydicom, scikit-image, torch, MONAI) is
+    not installed: a text-only install of wardround does not carry it."""
+    import importlib.util
+
+    missing = [m for m in ("nibabel", "pydicom", "scipy", "skimage") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ImageReadError(f"{what} needs the imaging extra ({', '.join(missing)} not installed); "
+                             "install it with pip install 'wardround[imaging]'")
+
+
 def import_monai(need_transformers: bool = False) -> Any:
     """Import MONAI lazily and fast.
 
@@ -60,6 +71,11 @@ def import_monai(need_transformers: bool = False) -> Any:
     if "monai" in sys.modules:
         return sys.modules["monai"]
     hide = not need_transformers and "transformers" not in sys.modules
+    import importlib.util
+
+    if importlib.util.find_spec("monai") is None or importlib.util.find_spec("torch") is None:
+        raise ImageReadError("MONAI networks and readers need the imaging extra (monai, torch); "
+                             "install it with pip install 'wardround[imaging]'")
     if hide:
         sys.modules["transformers"] = None  # type: ignore[assignment]
     # MONAI logs a warning at import when the optional nvImageCodec GPU decoder is absent (always, on CPU)
@@ -256,6 +272,7 @@ def load_image(path: str | Path, reader: str = "auto") -> Volume:
     p = Path(path).expanduser()
     if not p.exists():
         raise ImageReadError(f"{p}: no such file or folder; check the path")
+    require_imaging(f"{p}: reading the image")
     if p.is_dir():
         info = _check_dicom_folder(p)
         reader_name, fmt = "PydicomReader", "dicom-series"
