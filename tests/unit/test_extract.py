@@ -196,3 +196,25 @@ def test_a_bare_drug_name_in_the_labs_list_is_its_level():
     assert Lab(name="lithium", value=2.7, unit="mmol/L").analyte == "lithium_level"
     assert Lab(name="Digoxin", value=3.1, unit="nmol/L").canonical_value() == pytest.approx(2.42, abs=0.01)
     assert Lab(name="lithium", value=400, unit="mg").analyte is None  # a dose, not a level
+
+
+@pytest.mark.parametrize(("text", "target", "negated", "earlier", "hedged"), [
+    # an aside in parentheses dates or negates its own words only
+    ("Creatinine 3.4 mg/dL (normal 6 months ago), c-ANCA positive.", "c-ANCA positive", False, False, False),
+    ("Haemoptysis (not on anticoagulants), fever.", "fever", False, False, False),
+    # "not" negates its own phrase; lists take "no" or "denies"
+    ("Three weeks of not sleeping, talking to himself, convinced he is watched.", "talking to himself",
+     False, False, False),
+    ("Not sleeping or eating.", "eating", True, False, False),
+    ("No fever, chills or rigors.", "rigors", True, False, False),
+    # a trailing "negative" after the next comma belongs to another test once the mention has its own value
+    ("Tap: ascitic neutrophils 640 cells/mm3, gram stain negative.", "ascitic neutrophils", False, False, False),
+    ("CSF gram stain, culture and PCR negative.", "gram stain", True, False, False),
+    # a hedge right after the mention: not asserted
+    ("Sensory level unclear.", "Sensory level", False, False, True),
+    ("Clonus equivocal at the ankles.", "Clonus", False, False, True),
+])
+def test_context_scopes_of_asides_lists_values_and_hedges(text, target, negated, earlier, hedged):
+    start = text.index(target)
+    ctx = assertion_context(text, start, start + len(target))
+    assert (ctx.negated, ctx.earlier, ctx.hypothetical) == (negated, earlier, hedged)

@@ -230,3 +230,35 @@ def test_a_finding_read_from_the_same_words_as_an_explained_one_is_explained(tmp
              "chest_pain": FindingStatus(True, ["E2"], [(30, 40)])}
     assert [r.finding for r in rank(kb, same, [cond]).get(cond.id).unexplained] == []
     assert [r.finding for r in rank(kb, apart, [cond]).get(cond.id).unexplained] == ["chest_pain"]
+
+
+RATIO_EXTENSION = """
+specialty: gastroenterology_hepatology
+findings:
+  - id: test_ast_alt_ratio
+    name: AST/ALT ratio > 1.5
+    lab: {analyte: ast, over: alt, op: ">", value: 1.5}
+conditions: []
+"""
+
+
+def test_a_lab_rule_on_the_ratio_of_two_analytes_is_derived_evidence_on_both(tmp_path):
+    from wardround.agents.intake import intake
+    from wardround.case import Case
+    from wardround.evidence import Ledger
+
+    ext = tmp_path / "ext"
+    (ext / "conditions").mkdir(parents=True)
+    (ext / "conditions" / "ratio.yaml").write_text(RATIO_EXTENSION)
+    kb = load_knowledge(extra=[ext])
+    assert [f.id for f in kb.findings_for_ratio()] == ["test_ast_alt_ratio"]
+    assert "test_ast_alt_ratio" not in {f.id for f in kb.findings_for_lab("ast")}  # not a threshold on AST alone
+    case = Case.from_dict({"id": "r", "age": 50, "sex": "male", "note": "Jaundiced. AST 186 U/L.",
+                           "labs": [{"name": "ALT", "value": 72, "unit": "U/L"}]})
+    items = intake(case, kb)
+    ratio = next(e for e in items if e.finding == "test_ast_alt_ratio")
+    assert ratio.kind == "derived" and ratio.present and ratio.value == pytest.approx(186 / 72, abs=1e-3)
+    assert len(ratio.derived_from) == 2
+    ledger = Ledger()
+    ledger.extend(items)
+    assert ledger.verify(case).ok

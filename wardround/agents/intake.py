@@ -106,6 +106,7 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
 
     # Labs: structured list, then labs only mentioned in the note.
     seen_labs: set[str] = set()
+    measured: dict[str, tuple[float, list[str]]] = {}  # analyte -> (canonical value, its evidence ids)
     for i, lab in enumerate(case.labs):
         canonical = lab.canonical_value()
         if canonical is None:
@@ -113,14 +114,27 @@ def intake(case: Case, kb: KnowledgeBase, existing: Iterable[str] = ()) -> list[
                   lab.unit or None)
             continue
         seen_labs.add(lab.analyte or lab.name)
-        _lab_evidence(w, case, kb, lab.analyte or lab.name, canonical, {"field": f"labs[{i}].value"},
-                      shown=(lab.value, lab.unit), recorded=lab.value)
+        items = _lab_evidence(w, case, kb, lab.analyte or lab.name, canonical, {"field": f"labs[{i}].value"},
+                              shown=(lab.value, lab.unit), recorded=lab.value)
+        measured.setdefault(lab.analyte or lab.name, (canonical, [ev.id for ev in items]))
     for fact in facts.labs:
         if fact.name in seen_labs or not _todays(note, fact):
             continue
         seen_labs.add(fact.name)
-        _lab_evidence(w, case, kb, fact.name, fact.canonical_value, {"span": (fact.start, fact.end)},
-                      shown=(fact.value, fact.unit))
+        items = _lab_evidence(w, case, kb, fact.name, fact.canonical_value, {"span": (fact.start, fact.end)},
+                              shown=(fact.value, fact.unit))
+        measured.setdefault(fact.name, (fact.canonical_value, [ev.id for ev in items]))
+    # Ratios of two measured analytes (AST/ALT): derived evidence resting on both measurements.
+    for f in kb.findings_for_ratio():
+        rule = f.lab
+        num, den = measured.get(rule.analyte), measured.get(rule.over)  # type: ignore[union-attr, arg-type]
+        if num is None or den is None or den[0] == 0:
+            continue
+        ratio = num[0] / den[0]
+        holds = rule.matches(ratio)  # type: ignore[union-attr]
+        w.add("derived", f"{rule.analyte.upper()}/{rule.over.upper()} ratio {ratio:.2f} ({f.name}: "  # type: ignore[union-attr]
+              f"{'yes' if holds else 'no'}, threshold {_describe_rule(rule)})", derived_from=num[1][:1] + den[1][:1],
+              finding=f.id, present=holds, value=round(ratio, 4))
 
     # History items matched to findings.
     for group in ("conditions", "medications"):
@@ -178,19 +192,18 @@ def _vital_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, name: str,
 
 
 def _lab_evidence(w: EvidenceWriter, case: Case, kb: KnowledgeBase, analyte: str, canonical: float, src: dict,
-                  shown: tuple[object, str], recorded: object | None = None) -> None:
+                  shown: tuple[object, str], recorded: object | None = None) -> list[Evidence]:
     value, unit = shown
     text = f"{analyte.replace('_', ' ').capitalize()} {value} {unit}".strip()
     recorded_value = recorded if recorded is not None else value
     checks = [(f, f.lab.matches(canonical), f.lab) for f in kb.findings_for_lab(analyte)]
-    _measured(w, case, src, text, recorded_value, unit or None, analyte, checks)
+    return _measured(w, case, src, text, recorded_value, unit or None, analyte, checks)
 
 
 def _measured(w: EvidenceWriter, case: Case, src: dict, text: str, value: object, unit: str | None, quantity: str,
-              checks: list[tuple[Finding, bool, object]]) -> None:
+              checks: list[tuple[Finding, bool, object]]) -> list[Evidence]:
     """One evidence item per finding rule the measurement is checked against (or one plain item when none)."""
     if not checks:
-        _emit(w, case, src, text, value, unit, quantity=quantity)
-    for f, holds, rule in checks:
-        _emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(rule)})",
-              value, unit, finding=f.id, present=holds, quantity=quantity)
+        return [_emit(w, case, src, text, value, unit, quantity=quantity)]
+    return [_emit(w, case, src, f"{text} ({f.name}: {'yes' if holds else 'no'}, threshold {_describe_rule(rule)})",
+                  value, unit, finding=f.id, present=holds, quantity=quantity) for f, holds, rule in checks]

@@ -197,13 +197,27 @@ def _in_scope(rx: re.Pattern[str], before: str, after: str, *, both: bool) -> bo
     found = None
     for found in rx.finditer(before):  # noqa: B007 - the nearest trigger before the mention
         pass
-    if found is not None and not _SCOPE_END.search(before[found.end():]):
+    if found is not None and not _SCOPE_END.search(before[found.end():]) and \
+            not enclosed_before(before, found.start()):
         return True
     if both:
         m = rx.search(after)
-        if m is not None and not _SCOPE_END.search(after[:m.start()]):
+        if m is not None and not _SCOPE_END.search(after[:m.start()]) and not enclosed_after(after, m.start()):
             return True
     return False
+
+
+def enclosed_before(before: str, pos: int) -> bool:
+    """Whether position ``pos`` of the text before a mention lies in a parenthesis closed before the mention
+    ("creatinine (normal 6 months ago), c-ANCA positive": the aside dates its own words, not what follows)."""
+    opened = before.rfind("(", 0, pos)
+    return opened != -1 and ")" not in before[opened:pos] and ")" in before[pos:]
+
+
+def enclosed_after(after: str, pos: int) -> bool:
+    """Whether position ``pos`` of the text after a mention lies in a parenthesis opened after the mention."""
+    opened = after.rfind("(", 0, pos)
+    return opened != -1 and ")" not in after[opened:pos]
 
 
 # A complaint named only as what provokes or worsens another ("worse on bending/coughing", "pain on coughing",
@@ -215,6 +229,9 @@ _PROVOKING_RX = re.compile(
     r"(?:and\s+)?)?(?:on|with|by|when|while|after|during)"
     r"|\b(?:pain|painful|hurts|discomfort)\s+(?:on|when|while|during))\s+"
     r"(?:[\w-]+\s*(?:/|,|\bor\b|\band\b)\s*){0,3}$", re.I)
+# A mention hedged right after it ("sensory level unclear", "clonus equivocal", "? pneumonia"): not asserted.
+_HEDGE_POST = re.compile(r"\s*(?:is\s+|was\s+|felt\s+)?(?:unclear|equivocal|uncertain|indeterminate|questionable|"
+                         r"not clear|difficult to assess|\?)(?![\w-])", re.I)
 _PAST_TRIGGERS = ("pmh", "past medical history", "previously", "in the past")
 
 
@@ -290,13 +307,21 @@ def assertion_context(text: str, start: int, end: int) -> Context:
         between = before[b:]
         if _TERM.found(between, low_before and low_before[b:]) or _too_far(between):
             break
+        if enclosed_before(before, a):
+            break  # "(not on treatment)" negates its own aside
+        if before[a:b].lower() == "not" and re.search(r"[,;]", between):
+            break  # "not" negates its own phrase ("not sleeping, talking to himself"); lists take "no"/"denies"
         negated, trigger, trigger_start = True, before[a:b], s + a
         break
     if not negated:
         post = _POST_NEG.spans(after, low_after)[:1]
         if post:
             a, b = post[0]
-            if not _TERM.found(after[:a], low_after and low_after[:a]) and len(after[:a].split()) <= 4:
+            gap = after[:a]
+            # "ascitic neutrophils 640/mm3, gram stain negative": once the mention has its own value, a
+            # "negative" after the next comma belongs to another test
+            own_value = re.search(r"\d[^,;]*[,;]", gap) is not None
+            if not _TERM.found(gap, low_after and low_after[:a]) and len(gap.split()) <= 4 and not own_value:
                 negated, trigger, trigger_start = True, after[a:b], end + a
 
     def scoped(triggers: _Triggers) -> bool:
@@ -313,6 +338,7 @@ def assertion_context(text: str, start: int, end: int) -> Context:
     provoking = not negated and _PROVOKING_RX.search(before[-80:]) is not None
     family = section == "family" or _in_scope(_FAMILY_RX, before, "", both=False)
     earlier = section == "earlier" or _in_scope(_EARLIER_RX, before, after, both=True)
+    hedged = _HEDGE_POST.match(after) is not None
     return Context(negated=negated, historical=scoped(_HIST) or section == "past" or earlier, family=family,
-                   hypothetical=scoped(_HYPO), earlier=earlier, provoking=provoking, past_history=past_history,
+                   hypothetical=scoped(_HYPO) or hedged, earlier=earlier, provoking=provoking, past_history=past_history,
                    trigger=trigger, trigger_start=trigger_start)

@@ -58,6 +58,7 @@ class KnowledgeBase(BaseModel):
     _names: dict[str, str] = PrivateAttr(default_factory=dict)
     _by_vital: dict[str, list[Finding]] = PrivateAttr(default_factory=dict)
     _by_lab: dict[str, list[Finding]] = PrivateAttr(default_factory=dict)
+    _by_ratio: list[Finding] = PrivateAttr(default_factory=list)
     _with_history: list[Finding] = PrivateAttr(default_factory=list)
 
     def model_post_init(self, __context: Any) -> None:
@@ -69,7 +70,9 @@ class KnowledgeBase(BaseModel):
         for f in self.findings.values():
             if f.vital is not None:
                 self._by_vital.setdefault(f.vital.field, []).append(f)
-            if f.lab is not None:
+            if f.lab is not None and f.lab.over is not None:
+                self._by_ratio.append(f)
+            elif f.lab is not None:
                 self._by_lab.setdefault(f.lab.analyte, []).append(f)
             if f.history:
                 self._with_history.append(f)
@@ -81,6 +84,10 @@ class KnowledgeBase(BaseModel):
     def findings_for_lab(self, analyte: str) -> list[Finding]:
         """Findings defined by a threshold on the canonical ``analyte``, in file order."""
         return self._by_lab.get(analyte, [])
+
+    def findings_for_ratio(self) -> list[Finding]:
+        """Findings defined by a threshold on the ratio of two analytes (``LabRule.over``), in file order."""
+        return self._by_ratio
 
     def findings_with_history(self) -> list[Finding]:
         """Findings that a history item can document (``Finding.history`` terms), in file order."""

@@ -113,19 +113,21 @@ class LabRule(BaseModel):
     analyte: str
     op: Op
     value: float
+    over: str | None = Field(None, description="a second analyte: the rule is on the ratio analyte/over of the two "
+                                               "canonical values (e.g. AST/ALT > 1.5)")
 
-    @field_validator("analyte")
+    @field_validator("analyte", "over")
     @classmethod
-    def _known(cls, v: str) -> str:
-        if v not in ANALYTES:
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in ANALYTES:
             raise ValueError(f"unknown analyte {v!r}; use a canonical name from wardround.units.ANALYTES "
                              f"such as {', '.join(sorted(ANALYTES)[:6])}, ...")
         return v
 
     @property
     def unit(self) -> str:
-        """The canonical unit the threshold is written in."""
-        return ANALYTES[self.analyte].canonical
+        """The canonical unit the threshold is written in (none for a ratio of two analytes)."""
+        return "" if self.over else ANALYTES[self.analyte].canonical
 
     def matches(self, canonical_value: float) -> bool:
         """Whether a lab value (already in the canonical unit) satisfies the rule."""
