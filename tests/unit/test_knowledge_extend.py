@@ -251,7 +251,7 @@ def test_a_lab_rule_on_the_ratio_of_two_analytes_is_derived_evidence_on_both(tmp
     (ext / "conditions").mkdir(parents=True)
     (ext / "conditions" / "ratio.yaml").write_text(RATIO_EXTENSION)
     kb = load_knowledge(extra=[ext])
-    assert [f.id for f in kb.findings_for_ratio()] == ["test_ast_alt_ratio"]
+    assert "test_ast_alt_ratio" in [f.id for f in kb.findings_for_ratio()]
     assert "test_ast_alt_ratio" not in {f.id for f in kb.findings_for_lab("ast")}  # not a threshold on AST alone
     case = Case.from_dict({"id": "r", "age": 50, "sex": "male", "note": "Jaundiced. AST 186 U/L.",
                            "labs": [{"name": "ALT", "value": 72, "unit": "U/L"}]})

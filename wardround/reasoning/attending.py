@@ -213,6 +213,8 @@ def decide(kb: KnowledgeBase, case: Case, ledger: Ledger, opinions: list[Opinion
     work = Ledger(entries={**ledger.entries, posterior.id: posterior})
     pool = [a for a in ranking.candidates if a.condition.id in among]
     shown = pool[: config.differential_size]
+    if verdict.rival is not None and verdict.rival not in shown:  # the wider explanation is shown beside the leader
+        shown = [*shown[: max(1, config.differential_size - 1)], verdict.rival]
     if not shown:  # nothing fits: the nearest condition considered, shown as such
         nearest = [a for a in ranking.hypotheses if a.condition.id in among] or ranking.hypotheses
         # nearest: the largest share of the posterior (the report and the posterior record agree), then the one
@@ -242,7 +244,8 @@ def decide(kb: KnowledgeBase, case: Case, ledger: Ledger, opinions: list[Opinion
                           supported=verdict.supported, coverage=verdict.coverage, unexplained=verdict.unexplained,
                           none_probability=round(ranking.none_share, 4), refer_to=verdict.refer_to)
     if not verdict.supported:
-        issues.append(f"outside the knowledge base: {verdict.reason}")
+        issues.append(f"{'undecided' if verdict.rival is not None else 'outside the knowledge base'}: "
+                      f"{verdict.reason}")
     diagnosis, repair_issues = verify_and_repair(diagnosis, work, case)
     return diagnosis, list(writer.items.values()), issues + repair_issues
 
@@ -250,8 +253,12 @@ def decide(kb: KnowledgeBase, case: Case, ledger: Ledger, opinions: list[Opinion
 def _next_steps(kb: KnowledgeBase, items: list[DifferentialItem], verdict: Verdict) -> list[str]:
     if not verdict.supported:
         who = ", ".join(verdict.refer_to) if verdict.refer_to else "the admitting team"
-        steps = [f"Clinical assessment: the knowledge base does not explain this presentation; "
-                 f"the patient should be seen by {who}"]
+        if verdict.rival is not None and verdict.primary is not None:
+            steps = [f"Clinical assessment: {verdict.primary.condition.name} or {verdict.rival.condition.name} "
+                     f"({verdict.reason}); the patient should be seen by {who}"]
+        else:
+            steps = [f"Clinical assessment: the knowledge base does not explain this presentation; "
+                     f"the patient should be seen by {who}"]
         if verdict.unexplained:
             steps.append("Work up the unexplained findings: " + ", ".join(r.name for r in verdict.unexplained))
         return steps

@@ -383,6 +383,9 @@ class Verdict:
     unexplained: list[FindingRef]
     refer_to: list[str]
     reason: str
+    #: a condition that explains every salient finding the leading candidate explains and some it leaves
+    #: unexplained, whose own findings carry no weight to rank it: the case is undecided between the two
+    rival: Assessment | None = None
 
 
 def coverage_verdict(ranking: Ranking, kb: KnowledgeBase, among: Iterable[str] | None = None) -> Verdict:
@@ -411,9 +414,32 @@ def coverage_verdict(ranking: Ranking, kb: KnowledgeBase, among: Iterable[str] |
         reason = f"{top.condition.name} leaves {len(unexplained)} of {len(ranking.salient)} salient findings unexplained"
         return Verdict("outside", False, top, unexplained, _refer(kb, unexplained), reason)
     if unexplained:
+        rival = _wider_explanation(ranking, top, allowed)
+        if rival is not None:
+            covered = [r.name for r in unexplained if r.finding in {x.finding for x in rival.explains}]
+            reason = (f"{top.condition.name} leaves {', '.join(covered)} unexplained, which "
+                      f"{rival.condition.name} explains together with everything {top.condition.name} explains; "
+                      f"undecided between them")
+            return Verdict("partly_explained", False, top, unexplained, _refer(kb, unexplained), reason, rival)
         return Verdict("partly_explained", True, top, unexplained, _refer(kb, unexplained),
                        f"{top.condition.name} leaves {len(unexplained)} salient finding(s) unexplained")
     return Verdict("explained", True, top, [], [], f"{top.condition.name} explains every salient finding")
+
+
+def _wider_explanation(ranking: Ranking, top: Assessment, allowed: set[str] | None) -> Assessment | None:
+    """A competing condition (in its population, not excluded) that explains every salient finding ``top``
+    explains and at least one it leaves unexplained: the single explanation of more of the case (parsimony, as
+    INTERNIST-1 weighs competitors), which the leader outranks only by carrying recorded likelihood ratios."""
+    mine = {r.finding for r in top.explains}
+    left = {r.finding for r in top.unexplained}
+    best = None
+    for a in ranking.hypotheses:
+        if a is top or not a.competes or (allowed is not None and a.condition.id not in allowed):
+            continue
+        theirs = {r.finding for r in a.explains}
+        if mine <= theirs and theirs & left and (best is None or len(theirs) > len({r.finding for r in best.explains})):
+            best = a
+    return best
 
 
 def _refer(kb: KnowledgeBase, unexplained: list[FindingRef]) -> list[str]:
