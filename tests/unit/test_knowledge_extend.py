@@ -262,3 +262,59 @@ def test_a_lab_rule_on_the_ratio_of_two_analytes_is_derived_evidence_on_both(tmp
     ledger = Ledger()
     ledger.extend(items)
     assert ledger.verify(case).ok
+
+
+RIVALS = """
+specialty: rheumatology
+findings:
+  - id: test_rash
+    name: Test rash
+    patterns: [test rash]
+  - id: test_fever_spikes
+    name: Test fever spikes
+    patterns: [test fever spikes]
+  - id: test_joint_pain
+    name: Test joint pain
+    patterns: [test joint pain]
+conditions:
+  - id: test_narrow
+    name: Test narrow explanation
+    icd10: L50.0
+    prior: 0.3
+    prior_context: test population
+    prior_reference: "unverified: test"
+    presenting: [test_rash]
+    findings:
+      test_rash: {lr_pos: 6.0, lr_neg: 0.5, reference: "unverified: test"}
+    explains: [test_fever_spikes]
+    references: ["unverified: test"]
+  - id: test_wide
+    name: Test wide explanation
+    icd10: T80.6
+    prior: 0.05
+    prior_context: test population
+    prior_reference: "unverified: test"
+    presenting: [test_rash]
+    explains: [test_rash, test_fever_spikes, test_joint_pain]
+    references: ["unverified: test"]
+"""
+
+
+def test_a_leader_is_not_supported_when_a_rival_explains_all_it_explains_and_more(tmp_path):
+    from wardround.reasoning.hypotheses import coverage_verdict
+
+    ext = tmp_path / "ext"
+    (ext / "conditions").mkdir(parents=True)
+    (ext / "conditions" / "rivals.yaml").write_text(RIVALS)
+    kb = load_knowledge(extra=[ext])
+    pool = [kb.conditions["test_narrow"], kb.conditions["test_wide"]]
+    status = {f: FindingStatus(True, [f"E{i}"]) for i, f in enumerate(["test_rash", "test_fever_spikes",
+                                                                     "test_joint_pain"])}
+    verdict = coverage_verdict(rank(kb, status, pool), kb)
+    assert verdict.primary.condition.id == "test_narrow"  # its rash carries a likelihood ratio
+    assert not verdict.supported and verdict.rival.condition.id == "test_wide"
+    assert "Test joint pain" in verdict.reason and "undecided" in verdict.reason
+    # without the finding only the rival explains, the leader explains the case and is supported
+    del status["test_joint_pain"]
+    verdict = coverage_verdict(rank(kb, status, pool), kb)
+    assert verdict.supported and verdict.rival is None
