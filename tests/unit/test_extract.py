@@ -218,3 +218,13 @@ def test_context_scopes_of_asides_lists_values_and_hedges(text, target, negated,
     start = text.index(target)
     ctx = assertion_context(text, start, start + len(target))
     assert (ctx.negated, ctx.earlier, ctx.hypothetical) == (negated, earlier, hedged)
+
+
+def test_absent_patterns_record_a_finding_as_explicitly_absent():
+    from wardround.extract import extract_findings
+    from wardround.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    got = {(m.finding, m.present) for m in extract_findings("Social history: non-smoker, teetotal.", kb)}
+    assert ("smoker", False) in got and ("alcohol_misuse", False) in got
+    assert ("smoker", True) in {(m.finding, m.present) for m in extract_findings("Ex-smoker, 20 pack-years.", kb)}

@@ -31,10 +31,11 @@ class FindingMention:
 
 
 @lru_cache(maxsize=8)
-def _compile(kb_id: int, phrases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, list[str]]]:
-    index: dict[str, list[str]] = {}
-    for phrase, fid in phrases:
-        index.setdefault(phrase, []).append(fid)
+def _compile(kb_id: int, phrases: tuple[tuple[str, str, bool], ...]
+             ) -> tuple[re.Pattern[str], dict[str, list[tuple[str, bool]]]]:
+    index: dict[str, list[tuple[str, bool]]] = {}
+    for phrase, fid, absent in phrases:
+        index.setdefault(phrase, []).append((fid, absent))
     alt = phrase_alternation(sorted(index, key=len, reverse=True))
     return re.compile(rf"(?<![\w-]){alt}(?![\w])", re.I), index
 
@@ -43,15 +44,17 @@ def _normalise(phrase: str) -> str:
     return " ".join(phrase.lower().replace("-", " ").split())
 
 
-_LEXICON: dict[int, tuple[KnowledgeBase, tuple[re.Pattern[str], dict[str, list[str]]] | None]] = {}
+_LEXICON: dict[int, tuple[KnowledgeBase, tuple[re.Pattern[str], dict[str, list[tuple[str, bool]]]] | None]] = {}
 
 
-def _lexicon(kb: KnowledgeBase) -> tuple[re.Pattern[str], dict[str, list[str]]] | None:
-    """The knowledge base's finding phrases as one pattern and a phrase -> finding ids index, built once per kb."""
+def _lexicon(kb: KnowledgeBase) -> tuple[re.Pattern[str], dict[str, list[tuple[str, bool]]]] | None:
+    """The knowledge base's finding phrases as one pattern and a phrase -> (finding id, absent phrase) index,
+    built once per kb; ``absent_patterns`` ("non-smoker") record their finding as explicitly absent."""
     hit = _LEXICON.get(id(kb))
     if hit is not None and hit[0] is kb:
         return hit[1]
-    phrases = tuple(sorted({(_normalise(p), f.id) for f in kb.findings.values() for p in f.patterns}))
+    phrases = tuple(sorted({(_normalise(p), f.id, False) for f in kb.findings.values() for p in f.patterns} |
+                           {(_normalise(p), f.id, True) for f in kb.findings.values() for p in f.absent_patterns}))
     built = _compile(id(kb), phrases) if phrases else None
     if len(_LEXICON) >= 8:
         _LEXICON.clear()
@@ -75,9 +78,10 @@ def extract_findings(text: str, kb: KnowledgeBase) -> list[FindingMention]:
             continue
         quote_start = ctx.trigger_start if ctx.negated and ctx.trigger_start is not None and \
             ctx.trigger_start < m.start() else m.start()
-        for fid in index.get(key, []):
+        for fid, absent in index.get(key, []):
             kind = kb.findings[fid].kind
             if (ctx.earlier and kind != "risk_factor") or (ctx.past_history and kind == "finding"):
                 continue  # a symptom or result of an earlier encounter or of the past history is not today's
-            out.append(FindingMention(fid, not ctx.negated, m.start(), m.end(), quote_start, ctx))
+            present = not ctx.negated and not absent  # "non-smoker" says absent by itself
+            out.append(FindingMention(fid, present, m.start(), m.end(), m.start() if absent else quote_start, ctx))
     return out

@@ -187,6 +187,8 @@ class Finding(BaseModel):
     id: str = Field(pattern=SNAKE_ID.pattern)
     name: str = Field(min_length=2)
     patterns: list[str] = Field(default_factory=list)
+    absent_patterns: list[str] = Field(default_factory=list, description="note phrases that record the finding as "
+                                       "explicitly absent in one word ('non-smoker', 'never smoked', 'teetotal')")
     specialties: dict[str, float] = Field(default_factory=dict)
     vital: VitalRule | None = None
     lab: LabRule | None = None
@@ -217,7 +219,7 @@ class Finding(BaseModel):
         """Whether a diagnosis must explain this finding when it is present (see FindingRole)."""
         return self.kind == "finding"
 
-    @field_validator("patterns", "history")
+    @field_validator("patterns", "absent_patterns", "history")
     @classmethod
     def _lower_phrases(cls, v: list[str]) -> list[str]:
         for phrase in v:
