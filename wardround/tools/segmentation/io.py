@@ -309,6 +309,31 @@ def load_image(path: str | Path, reader: str = "auto") -> Volume:
     return _to_volume(p, np.asarray(img), np.asarray(img.affine, dtype=np.float64), info, fmt)
 
 
+def _read_slice(f: Path) -> tuple[np.ndarray, np.ndarray, tuple[float, float], np.ndarray, Path, float]:
+    """One slice of a series: orientation, position, pixel spacing, rescaled pixels, path, slice thickness."""
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(f)
+        iop = np.array([float(v) for v in ds.ImageOrientationPatient])
+        ipp = np.array([float(v) for v in ds.ImagePositionPatient])
+        row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
+        pixels = ds.pixel_array
+    except AttributeError as exc:
+        raise ImageReadError(
+            f"{f}: DICOM slice without {str(exc).split()[-1]} (ImageOrientationPatient, ImagePositionPatient "
+            "and PixelSpacing place a slice); re-export the series with its geometry") from exc
+    except Exception as exc:  # pixel decoders raise many types for broken or compressed data
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        raise ImageReadError(f"{f}: could not be read ({reason}); re-export the series") from exc
+    if pixels.ndim != 2:
+        raise ImageReadError(f"{f}: a multi-frame or colour DICOM file in a series folder; pass it on its own")
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    thickness = float(ds.get("SliceThickness", 1.0) or 1.0)
+    return iop, ipp, (row_mm, col_mm), pixels.astype(np.float32) * slope + intercept, f, thickness
+
+
 def _read_dicom_series(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """A folder of single-frame DICOM slices as a float32 array (columns, rows, slices) and its RAS+ affine.
 
@@ -318,33 +343,17 @@ def _read_dicom_series(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     name or InstanceNumber, and the slice spacing is the distance between neighbouring positions (which may
     differ from SliceThickness). Stored values are rescaled to HU by RescaleSlope/RescaleIntercept per slice.
     """
-    import pydicom
+    from concurrent.futures import ThreadPoolExecutor
 
-    slices = []
-    for f in sorted(x for x in folder.iterdir() if x.is_file() and not x.name.startswith(".")):
-        try:
-            ds = pydicom.dcmread(f)
-            iop = np.array([float(v) for v in ds.ImageOrientationPatient])
-            ipp = np.array([float(v) for v in ds.ImagePositionPatient])
-            row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
-            pixels = ds.pixel_array
-        except AttributeError as exc:
-            raise ImageReadError(
-                f"{f}: DICOM slice without {str(exc).split()[-1]} (ImageOrientationPatient, ImagePositionPatient "
-                "and PixelSpacing place a slice); re-export the series with its geometry") from exc
-        except Exception as exc:  # pixel decoders raise many types for broken or compressed data
-            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-            raise ImageReadError(f"{f}: could not be read ({reason}); re-export the series") from exc
-        if pixels.ndim != 2:
-            raise ImageReadError(f"{f}: a multi-frame or colour DICOM file in a series folder; pass it on its own")
-        thickness = float(ds.get("SliceThickness", 1.0) or 1.0)  # a one-slice series' only depth
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
-        slices.append((iop, ipp, (row_mm, col_mm), pixels.astype(np.float32) * slope + intercept, f))
-    iop, _, (row_mm, col_mm), first, _ = slices[0]
+    files = sorted(x for x in folder.iterdir() if x.is_file() and not x.name.startswith("."))
+    # compressed slices (JPEG, JPEG 2000) decode in C outside the interpreter lock: two threads halve the wait
+    with ThreadPoolExecutor(max_workers=min(4, max(1, os.cpu_count() or 1))) as pool:
+        slices = list(pool.map(_read_slice, files))
+    thickness = slices[0][5]  # a one-slice series' only depth
+    iop, _, (row_mm, col_mm), first, _, _ = slices[0]
     row_dir, col_dir = iop[:3], iop[3:]
     normal = np.cross(row_dir, col_dir)
-    for other_iop, _, spacing, px, f in slices[1:]:
+    for other_iop, _, spacing, px, f, _ in slices[1:]:
         if not np.allclose(other_iop, iop, atol=1e-4) or px.shape != first.shape or \
                 not np.allclose(spacing, (row_mm, col_mm), atol=1e-4):
             raise ImageReadError(f"{f}: its orientation, size or pixel spacing differs from the rest of the series; "
