@@ -414,7 +414,9 @@ def coverage_verdict(ranking: Ranking, kb: KnowledgeBase, among: Iterable[str] |
         reason = f"{top.condition.name} leaves {len(unexplained)} of {len(ranking.salient)} salient findings unexplained"
         return Verdict("outside", False, top, unexplained, _refer(kb, unexplained), reason)
     if unexplained:
-        rival = _wider_explanation(ranking, top, allowed)
+        # the rival may come from any specialty: a wider explanation outside the consulted ones is the more
+        # reason not to present the leader as the diagnosis
+        rival = _wider_explanation(ranking, top)
         if rival is not None:
             covered = [r.name for r in unexplained if r.finding in {x.finding for x in rival.explains}]
             reason = (f"{top.condition.name} leaves {', '.join(covered)} unexplained, which "
@@ -426,7 +428,7 @@ def coverage_verdict(ranking: Ranking, kb: KnowledgeBase, among: Iterable[str] |
     return Verdict("explained", True, top, [], [], f"{top.condition.name} explains every salient finding")
 
 
-def _wider_explanation(ranking: Ranking, top: Assessment, allowed: set[str] | None) -> Assessment | None:
+def _wider_explanation(ranking: Ranking, top: Assessment) -> Assessment | None:
     """A competing condition (in its population, not excluded) that explains every salient finding ``top``
     explains and at least one it leaves unexplained: the single explanation of more of the case (parsimony, as
     INTERNIST-1 weighs competitors), which the leader outranks only by carrying recorded likelihood ratios."""
@@ -434,7 +436,7 @@ def _wider_explanation(ranking: Ranking, top: Assessment, allowed: set[str] | No
     left = {r.finding for r in top.unexplained}
     best = None
     for a in ranking.hypotheses:
-        if a is top or not a.competes or (allowed is not None and a.condition.id not in allowed):
+        if a is top or not a.competes:
             continue
         theirs = {r.finding for r in a.explains}
         if mine <= theirs and theirs & left and (best is None or len(theirs) > len({r.finding for r in best.explains})):
