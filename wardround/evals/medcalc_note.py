@@ -47,10 +47,17 @@ class NoteRow(BaseModel):
     upper: str
 
 
+#: What ``assume_normal`` means, written into every note-mode summary and record that used it.
+ASSUME_NORMAL_CONVENTION = ("MedCalc-Bench convention (--assume-normal): an input the note does not mention is "
+                            "counted as absent/normal; the inputs so filled are listed per item under 'assumed'")
+
+
 class NoteItemResult(ItemResult):
     """An oracle-mode record plus what note mode did: inputs read, their citations and what was missing."""
 
     mode: str = "note"
+    policy: str = "assume_normal"
+    assumed_note: str | None = Field(None, description="which inputs were assumed absent/normal, in words")
     inputs: dict[str, Any] = Field(default_factory=dict)
     sources: dict[str, list[str]] = Field(default_factory=dict)
     missing: list[str] = Field(default_factory=list)
@@ -105,12 +112,48 @@ def run_note_item(row: NoteRow, corrected: dict[str, Label] | None = None, *,
         assumed=filled.assumed if filled else [], error=error,
         inputs={k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in (filled.inputs if filled else {}).items()},
         sources=filled.sources if filled else {}, missing=filled.missing if filled else [],
-        how=filled.how if filled else {}, citations_verified=verified, seconds=round(time.perf_counter() - t0, 5))
+        how=filled.how if filled else {}, citations_verified=verified, seconds=round(time.perf_counter() - t0, 5),
+        policy=policy, assumed_note=_assumed_note(filled.assumed if filled else []))
     if corrected is not None and row.row_number in corrected:
         lab = corrected[row.row_number]
         item.corrected_label = lab.answer
         item.correct_corrected = is_correct(answer, result, lab.answer, lab.lower, lab.upper)
     return item
+
+
+def _assumed_note(assumed: list[str]) -> str | None:
+    """One line naming the inputs filled by the convention, or None when every input was read from the note."""
+    if not assumed:
+        return None
+    return (f"{len(assumed)} input(s) not mentioned in the note counted as absent/normal (MedCalc-Bench "
+            f"convention): {', '.join(assumed)}")
+
+
+def assumption_report(items: list[Any], policy: str = "assume_normal") -> dict[str, Any]:
+    """Summary keys saying whether and how often the unmentioned-is-normal convention filled an input.
+
+    ``items`` are note-mode records (``NoteItemResult`` or their dicts); the keys go into ``summary.json`` so
+    that a score is never read without knowing that part of its inputs was assumed.
+    """
+    by_input: dict[str, int] = {}
+    with_assumed = correct_with = 0
+    for it in items:
+        assumed = it.get("assumed", []) if isinstance(it, dict) else getattr(it, "assumed", [])
+        correct = it.get("correct") if isinstance(it, dict) else getattr(it, "correct", False)
+        if assumed:
+            with_assumed += 1
+            correct_with += bool(correct)
+        for name in assumed:
+            by_input[name] = by_input.get(name, 0) + 1
+    return {
+        "assume_normal": policy == "assume_normal",
+        "convention": ASSUME_NORMAL_CONVENTION if policy == "assume_normal" else
+        "strict: inputs the note does not mention are left missing (the calculator reports them)",
+        "items_with_assumed_inputs": with_assumed,
+        "assumed_inputs": sum(by_input.values()),
+        "correct_with_assumed_inputs": correct_with,
+        "assumed_by_input": dict(sorted(by_input.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
 
 
 def evaluate_note(data: str | Path, out_dir: str | Path, corrected: str | Path | None = None,
@@ -124,7 +167,7 @@ def evaluate_note(data: str | Path, out_dir: str | Path, corrected: str | Path |
     chosen_ok = sum(1 for i in items if i.calculator_id is not None)
     summary.update({
         "mode": "note", "data": str(data), "corrected": str(corrected) if corrected else None,
-        "assume_normal": policy == "assume_normal", "policy": policy,
+        **assumption_report(items, policy), "policy": policy,
         "elapsed_s": round(time.perf_counter() - t0, 3),
         "calculator_chosen": chosen_ok,
         "citations_verified": sum(1 for i in items if i.citations_verified),

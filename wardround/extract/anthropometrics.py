@@ -30,6 +30,9 @@ _HEIGHT_CM_ANY = re.compile(r"(?<![\d.,])(1\d{2}|2[0-2]\d)(?:\.\d+)?\s*(cm|centi
 _HEIGHT_BARE = re.compile(rf"(?<![/\d.])\b{_N}\s*(cm|centimet(?:er|re)s?|m|met(?:er|re)s?|in|inch(?:es)?)\s+"
                           r"(?:tall|(?:of\s+|in\s+)?(?:height|hight|stature))\b", re.I)
 _BMI = re.compile(rf"\b(?:BMI|body mass index)\b(?:\s*\([^)]{{0,8}}\))?{_GAP}{_N}\s*(kg\s*/\s*m(?:\^?2|²)?)?", re.I)
+# a longer aside between label and value, accepted when the value carries the BMI unit ("body mass index, within
+# the normal range, is calculated as 23 kg/m^2")
+_BMI_LONG = re.compile(r"\b(?:BMI|body mass index)\b[^\d\n.;]{0,60}?(\d{1,3}(?:[.,]\d+)?)\s*(kg\s*/\s*m(?:\^?2|²))", re.I)
 _TARGET_BMI = re.compile(rf"\b(?:target|goal|desired|ideal)\s+(?:BMI|body mass index)\b{_GAP}{_N}", re.I)
 
 _MASS_UNIT = {"kg": "kg", "kilogram": "kg", "kilograms": "kg", "kgs": "kg", "lb": "lb", "lbs": "lb",
@@ -37,6 +40,16 @@ _MASS_UNIT = {"kg": "kg", "kilogram": "kg", "kilograms": "kg", "kgs": "kg", "lb"
 _LENGTH_UNIT = {"cm": "cm", "centimeter": "cm", "centimeters": "cm", "centimetre": "cm", "centimetres": "cm",
                 "m": "m", "meter": "m", "meters": "m", "metre": "m", "metres": "m", "in": "in", "inch": "in",
                 "inches": "in", "mm": "mm"}
+
+
+_BIRTH_BEFORE = re.compile(r"\b(?:birth|born|newborn|neonatal|at\s+delivery)\b[^.;\n]{0,60}$", re.I)
+_BIRTH_AFTER = re.compile(r"^[^.;\n]{0,25}?\b(?:at\s+birth|at\s+delivery)\b", re.I)
+
+
+def at_birth(text: str, start: int, end: int) -> bool:
+    """Whether a weight or length is a birth measure ("birth weight of 3820 g", "length 55 cm at birth"): a
+    later measure of the same patient is the one a calculator means, so birth measures are ranked last."""
+    return bool(_BIRTH_BEFORE.search(text[max(0, start - 80):start]) or _BIRTH_AFTER.search(text[end:end + 40]))
 
 
 def _num(text: str) -> float:
@@ -76,7 +89,7 @@ def extract_weight(text: str) -> list[Fact]:
             if fact is not None:
                 out.append(fact)
                 taken.append((m.start(), m.end()))
-    out.sort(key=lambda f: (0 if text[f.start:f.end][:1].isalpha() else 1, f.start))
+    out.sort(key=lambda f: (at_birth(text, f.start, f.end), 0 if text[f.start:f.end][:1].isalpha() else 1, f.start))
     return out
 
 
@@ -114,19 +127,23 @@ def extract_height(text: str) -> list[Fact]:
             if fact is not None:
                 out.append(fact)
                 break
-    out.sort(key=lambda f: f.start)
+    out.sort(key=lambda f: (at_birth(text, f.start, f.end), f.start))
     return out
 
 
 def extract_bmi(text: str) -> list[Fact]:
     """Body mass index mentions ("BMI 31.2 kg/m2", "body mass index of 24"); target BMIs are left out."""
-    out = []
-    for m in fast_finditer(_BMI, text):
-        if re.search(r"(?:target|goal|desired|ideal)\s+$", text[max(0, m.start() - 10):m.start()], re.I):
-            continue
-        value = _num(m.group(1))
-        if 8 <= value <= 120:
-            out.append(Fact("anthropometric", "bmi", value, "kg/m²", value, m.start(), m.end()))
+    out: list[Fact] = []
+    for rx in (_BMI, _BMI_LONG):
+        for m in fast_finditer(rx, text):
+            if re.search(r"(?:target|goal|desired|ideal)\s+$", text[max(0, m.start() - 10):m.start()], re.I):
+                continue
+            if any(f.start == m.start() for f in out):
+                continue
+            value = _num(m.group(1))
+            if 8 <= value <= 120:
+                out.append(Fact("anthropometric", "bmi", value, "kg/m²", value, m.start(), m.end()))
+    out.sort(key=lambda f: f.start)
     return out
 
 

@@ -23,6 +23,8 @@ _NEGATION_PRE = (
     "no evidence of", "no signs of", "no sign of", "no history of", "never had", "never", "none",
     "ruled out", "rules out", "resolution of", "no complaints of", "nor", "absent", "unremarkable for",
     "did not have", "does not have", "do not have", "has not had", "no new", "no further", "negative",
+    "doesn't have", "didn't have", "does not suggest", "doesn't suggest", "did not suggest", "no suggestion of",
+    "not suggestive of",
 )
 # Post-triggers: their scope runs backwards to the start of the sentence or a terminator.
 _NEGATION_POST = ("was ruled out", "is ruled out", "were ruled out", "has been ruled out", "absent",
@@ -232,6 +234,12 @@ _PROVOKING_RX = re.compile(
 # A mention hedged right after it ("sensory level unclear", "clonus equivocal", "? pneumonia"): not asserted.
 _HEDGE_POST = re.compile(r"\s*(?:is\s+|was\s+|felt\s+)?(?:unclear|equivocal|uncertain|indeterminate|questionable|"
                          r"not clear|difficult to assess|\?)(?![\w-])", re.I)
+# A mention whose status the note says is unknown ("history of liver disease or stroke could not be obtained",
+# "family history unknown"): neither present nor absent. A short coordinated list may stand between.
+_UNKNOWN_POST = re.compile(r"(?:\s*(?:,|\bor\b|\band\b)\s*[\w\s-]{1,40}?)?\s*(?:(?:could|can|was|were)\s*not\s+be\s+"
+                           r"(?:obtained|assessed|determined|ascertained|established|elicited|evaluated)|"
+                           r"(?:is|was|are|were|remains?|remained)\s+(?:unknown|not\s+known|unavailable|"
+                           r"not\s+available))\b", re.I)
 _PAST_TRIGGERS = ("pmh", "past medical history", "previously", "in the past")
 
 
@@ -284,8 +292,14 @@ def _too_far(between: str) -> bool:
     words = len(between.split())
     if words <= 8:
         return False
-    items = [x for x in _LIST_SPLIT.split(between) if x.strip()]
+    items = [_LIST_LEAD.sub("", x) for x in _LIST_SPLIT.split(between) if x.strip()]
     return words > 30 or len(items) < 2 or any(len(x.split()) > 4 for x in items)
+
+
+# An item of a negated list may carry its own lead-in ("denies any past history of heart disease, renal
+# disease or cancer"; "no heart failure, history of a solid tumour, or ulcer disease"): not counted as words.
+_LIST_LEAD = re.compile(r"^\s*(?:(?:any|a|an|prior|previous|past|personal|known|medical)\s+|"
+                        r"(?:history|hx|episodes?)\s+(?:of\s+)?)+", re.I)
 
 
 def assertion_context(text: str, start: int, end: int) -> Context:
@@ -338,7 +352,7 @@ def assertion_context(text: str, start: int, end: int) -> Context:
     provoking = not negated and _PROVOKING_RX.search(before[-80:]) is not None
     family = section == "family" or _in_scope(_FAMILY_RX, before, "", both=False)
     earlier = section == "earlier" or _in_scope(_EARLIER_RX, before, after, both=True)
-    hedged = _HEDGE_POST.match(after) is not None
+    hedged = _HEDGE_POST.match(after) is not None or (not negated and _UNKNOWN_POST.match(after) is not None)
     return Context(negated=negated, historical=scoped(_HIST) or section == "past" or earlier, family=family,
                    hypothetical=scoped(_HYPO) or hedged, earlier=earlier, provoking=provoking, past_history=past_history,
                    trigger=trigger, trigger_start=trigger_start)

@@ -66,6 +66,12 @@ _BP = re.compile(rf"(?:\b{_BP_LABEL_RX}{_FILL})?(?<![\d/])(\d{{2,3}})\s*/\s*(\d{
 _BP_LABEL = re.compile(_BP_LABEL_RX, re.I)
 _SBP_ONLY = re.compile(rf"\bsystolic(?:\s+(?:blood\s+)?(?:pressure|BP))?\b{_FILL}{_NUM}\s*(mm\s*hg)?", re.I)
 _DBP_ONLY = re.compile(rf"\bdiastolic(?:\s+(?:blood\s+)?(?:pressure|BP))?\b{_FILL}{_NUM}\s*(mm\s*hg)?", re.I)
+# "systolic and diastolic blood pressure recorded at 120 mm Hg and 75 mm Hg, respectively", "systolic and
+# diastolic measures at 87 and 59 mm Hg"
+_SBP_DBP_PAIR = re.compile(
+    r"\bsystolic(?:\s+(?:blood\s+)?pressures?)?\s+and\s+diastolic(?:\s+(?:blood\s+)?(?:pressures?|BP))?"
+    r"(?:\s+(?:measures?|measurements?|readings?|values?))?[^\d\n;.]{0,40}?(\d{2,3})\s*(?:mm\s*hg)?\s*(?:and|,|/)\s*"
+    r"(\d{2,3})\s*(mm\s*hg)", re.I)
 _VITAL_RANGES = {"heart_rate": (20, 300), "respiratory_rate": (4, 80), "temperature_c": (25, 45), "spo2": (40, 100),
                  "systolic_bp": (40, 300), "diastolic_bp": (15, 200)}
 
@@ -130,6 +136,11 @@ def extract_vitals(text: str) -> list[Fact]:
         if _VITAL_RANGES["systolic_bp"][0] <= sbp <= 300 and 15 <= dbp < sbp:
             facts.append(Fact("vital", "systolic_bp", sbp, "mmHg", sbp, m.start(), m.end()))
             facts.append(Fact("vital", "diastolic_bp", dbp, "mmHg", dbp, m.start(), m.end()))
+    for m in fast_finditer(_SBP_DBP_PAIR, text):
+        sbp, dbp = float(m.group(1)), float(m.group(2))
+        if _VITAL_RANGES["systolic_bp"][0] <= sbp <= 300 and 15 <= dbp < sbp:
+            facts.append(Fact("vital", "systolic_bp", sbp, "mmHg", sbp, m.start(), m.end()))
+            facts.append(Fact("vital", "diastolic_bp", dbp, "mmHg", dbp, m.start(), m.end()))
     have = {f.name for f in facts}
     for name, rx in (("systolic_bp", _SBP_ONLY), ("diastolic_bp", _DBP_ONLY)):
         if name in have:
@@ -146,15 +157,20 @@ def extract_vitals(text: str) -> list[Fact]:
 # ---------------------------------------------------------------------------------------------------------
 # Other bedside measurements: GCS, FiO2, QT interval, urine output
 
-_GCS = re.compile(r"\b(?:GCS|Glasgow\s+Coma\s+(?:Scale|Score))\b(?:\s+score)?[^\d\n;.]{0,20}?(\d{1,2})(?:\s*/\s*15)?"
+_GCS_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+              "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15}
+_GCS = re.compile(r"\b(?:GCS|Glasgow\s+Coma\s+(?:Scale|Score))\b(?:\s+score)?[^\d\n;.]{0,30}?"
+                  r"(\d{1,2}|(?<![\w-])(?:" + "|".join(_GCS_WORDS) + r")(?![\w-]))(?:\s*/\s*15)?"
                   r"(?!\s*(?:mg|mm|%|\.\d))", re.I)
 _GCS_EVM = re.compile(r"\bE\s*([1-4])\s*,?\s*V\s*([1-5]|T)\s*,?\s*M\s*([1-6])\b")
 _FIO2 = re.compile(r"\b(?:FiO2|FIO2|FiO₂|fraction of inspired oxygen|inspired oxygen fraction)\b[^\d\n;]{0,20}?"
                    r"(\d{1,3}(?:\.\d+)?|0?\.\d+)\s*(%)?", re.I)
+# the percentage written before the label ("oxygen at 55 % FiO2", "on 40% FiO2")
+_FIO2_BEFORE = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d+)?)\s*(%)\s*(?:FiO2|FIO2|FiO₂)(?!\w)", re.I)
 _QT = re.compile(r"\bQT(?:\s+interval)?\b(?!c)[^\d\n;]{0,20}?(\d{3})\s*(ms|msec|milliseconds?)?", re.I)
 _QTC = re.compile(r"\bQTc(?:\s+interval)?\b[^\d\n;]{0,20}?(\d{3})\s*(ms|msec|milliseconds?)?", re.I)
 _URINE_OUTPUT = re.compile(
-    r"\burine\s+output\b[^\d\n;]{0,25}?(\d{1,5}(?:\.\d+)?)\s*(mL|ml|L|cc)\s*(?:/|per|in|over)?\s*"
+    r"\burine\s+output\b[^\d\n;.]{0,40}?(\d{1,5}(?:\.\d+)?)\s*(mL|ml|L|cc)\s*(?:/|per|in|over)?\s*"
     r"(24\s*h(?:ours?|rs?)?|day|d\b|h(?:ou)?r?\b)?", re.I)
 
 
@@ -162,17 +178,18 @@ def extract_measurements(text: str) -> list[Fact]:
     """GCS total, FiO2 (%), QT and QTc interval (ms) and urine output (mL/day) mentioned in the note."""
     facts: list[Fact] = []
     for m in fast_finditer(_GCS, text):
-        v = float(m.group(1))
+        v = float(_GCS_WORDS.get(m.group(1).lower(), m.group(1)))
         if 3 <= v <= 15:
             facts.append(Fact("measurement", "gcs", v, "", v, m.start(), m.end()))
     for m in fast_finditer(_GCS_EVM, text):
         v = int(m.group(1)) + (1 if m.group(2).upper() == "T" else int(m.group(2))) + int(m.group(3))
         facts.append(Fact("measurement", "gcs", float(v), "", float(v), m.start(), m.end()))
-    for m in fast_finditer(_FIO2, text):
-        v = float(m.group(1))
-        pct = v * 100 if v <= 1 else v
-        if 21 <= pct <= 100:
-            facts.append(Fact("measurement", "fio2", v, "%" if v > 1 else "", round(pct, 2), m.start(), m.end()))
+    for rx in (_FIO2, _FIO2_BEFORE):
+        for m in fast_finditer(rx, text):
+            v = float(m.group(1))
+            pct = v * 100 if v <= 1 else v
+            if 21 <= pct <= 100 and not any(f.name == "fio2" and f.start <= m.start(1) < f.end for f in facts):
+                facts.append(Fact("measurement", "fio2", v, "%" if v > 1 else "", round(pct, 2), m.start(), m.end()))
     for m in fast_finditer(_QT, text):
         v = float(m.group(1))
         if 150 <= v <= 900:
@@ -213,7 +230,9 @@ _UNIT_RX = re.compile(
     r"(?P<count>(?:[x×*]\s*)?10\s*(?:\^|\*\*|e|\(|<sup>)?\s*(?P<exp>9|3|⁹|³|6)\)?(?:</sup>)?\s*(?:cells\s*)?/\s*"
     r"(?:l|[µμu]l|mm3|mm³|mcl|cumm)\b|[x×]\s*10\^?\s*(?:9|3)\s*/\s*l|g/l(?=\W)(?P<gl_count>)|k\s*/\s*(?:[µμu]l|mcl)\b|"
     r"thou\s*/\s*(?:[µμu]l|mm3)|(?:cells\s*)?/\s*(?:mm3|mm³|mm\^3|[µμu]l|mcl|cumm)\b|cells\s*/\s*(?:mm3|[µμu]l))"
-    r"|(?P<plain>mg\s*/\s*d[l]|mg\s*/\s*100\s*ml|mg\s*%|g\s*/\s*d[l]|g\s*/\s*l|mg\s*/\s*l|mmol\s*/\s*l|"
+    r"|(?P<plain>(?:mg|g|[µμu]g|mcg)\s+per\s+(?:dl|deciliters?|decilitres?)\b|"
+    r"(?:mmol|[µμu]mol|micromol|mcmol|nmol|m\s*eq|meq|i?u|units?)\s+per\s+(?:l|liters?|litres?)\b|"
+    r"mg\s*/\s*d[l]|mg\s*/\s*100\s*ml|mg\s*%|g\s*/\s*d[l]|g\s*/\s*l|mg\s*/\s*l|mmol\s*/\s*l|"
     r"(?:[µμu]|micro|mc)mol\s*/\s*l|nmol\s*/\s*l|pmol\s*/\s*l|m\s*eq\s*/\s*l|meq\s*/\s*l|mEq/L|"
     r"(?:i?u|units?)\s*/\s*l|ng\s*/\s*ml|ng\s*/\s*l|pg\s*/\s*ml|(?:[µμu]|mc)g\s*/\s*l|(?:[µμu]|mc)g\s*/\s*ml|"
     r"(?:[µμu]|mc)g\s*/\s*dl|(?:[µμu]|micro)\s*i?u\s*/\s*ml|m\s*i?u\s*/\s*l|mu\s*/\s*l|mosm\s*/\s*kg|"
@@ -242,7 +261,9 @@ _UNIT_ORDER: dict[str, tuple[str, ...]] = {
 def _name_pattern() -> tuple[re.Pattern[str], dict[str, str | None], dict[str, str | None]]:
     """The lab-name regex over ``units.ANALYTE_ALIASES``, the table, and the table by hyphen-free spelling."""
     aliases = ANALYTE_ALIASES
-    rx = re.compile(rf"(?<![\w/]){phrase_alternation(sorted(aliases, key=len, reverse=True))}(?![\w])"
+    # a name may follow another name's slash ("BUN/creatinine 32/0.87") but not a number's or a unit's ("mg/dL")
+    rx = re.compile(rf"(?<!\w)(?<!\d/)(?<!\d\s/)(?<![\s(]/)"
+                    rf"{phrase_alternation(sorted(aliases, key=len, reverse=True))}(?![\w])"
                     rf"(?![+\-−](?=\w))", re.I)
     by_spelling: dict[str, str | None] = {}
     for k, v in aliases.items():  # first spelling wins, as the linear search it replaces did
@@ -253,7 +274,7 @@ def _name_pattern() -> tuple[re.Pattern[str], dict[str, str | None], dict[str, s
 # label -> value: fillers ("level", "of", "was", ":", "(normal ...)" is not allowed before the value)
 _VALUE_AFTER_NAME = re.compile(
     r"(?P<fill>(?:\s*\((?:[a-z+\-−₂₃0-9]{1,8}|serum|plasma|blood|venous|arterial)\))?"
-    r"[^\d\n;<>]{0,40}?)"
+    r"[^\d\n;<>]{0,60}?)"
     r"(?P<cmp>[<>≤≥]\s*)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)", re.I)
 _FILL_WORDS = frozenset((
     "serum plasma blood venous arterial total level levels concentration count value values result was were is are "
@@ -262,15 +283,28 @@ _FILL_WORDS = frozenset((
     "moderately very rose risen fell dropped improved worsened peaked from which had has been a an the in its "
     "initial baseline repeat showed revealed with and then later up down lab laboratory test tests measurement "
     "fasting random remained came back returned demonstrated counts measures measured registered recorded showing "
-    "shows show approximately about around nearly only just elevation").split())
+    "shows show approximately about around nearly only just elevation be stood stands standing").split())
 
 
 def _fill_ok(fill: str) -> bool:
     """Only label words, punctuation and a short parenthesis may stand between a lab name and its value."""
-    if re.search(r"\.\s|\n", fill):
+    if len(fill) > 40 or re.search(r"\.\s|\n", fill):
         return False
     words = re.findall(r"\([^)]*\)|[a-z]+", fill.lower())
     return all(w.startswith("(") or w in _FILL_WORDS for w in words)
+
+
+# Prose between a name and a value that carries the analyte's own unit ("bilirubin level stood at 2.3 mg/dL",
+# "hemoglobin was found to be at the lower end of normal at 12 g/dL"): accepted within one clause, unless the
+# words make the number something other than the patient's value (a limit, a target, a derived index).
+_PROSE_NOT_VALUE = re.compile(r"\b(?:limit|reference|target|goal|threshold|cut-?off|ratio|clearance|excretion|index|"
+                              r"gradient|gap|dose|dosage|infusion|bolus|given|administered|received|replacement|"
+                              r"without|not|no|never|if|unless|below which|above which|than)\b", re.I)
+
+
+def _prose_fill_ok(fill: str) -> bool:
+    """A longer, wordier fill between a lab name and a value written with the analyte's unit (same clause)."""
+    return not re.search(r"\.\s|\n|[()]", fill) and not _PROSE_NOT_VALUE.search(fill)
 
 
 _TREND_UNIT = re.compile(r"\s*(?:to|->|→|–|-|and(?:\s+then)?|then)\s*\d+(?:\.\d+)?", re.I)
@@ -295,6 +329,9 @@ def read_unit(text: str, pos: int) -> tuple[str, int] | None:
     if m.group("count") is not None:
         return _count_unit(m.group("exp"), m.group("count")), m.end()
     raw = m.group("plain")
+    # spelt-out forms: "mg per deciliter" -> "mg/dl", "mmol per liter" -> "mmol/l"
+    raw = re.sub(r"\s+per\s+(?:deciliters?|decilitres?|dl)$", "/dl", raw, flags=re.I)
+    raw = re.sub(r"\s+per\s+(?:liters?|litres?|l)$", "/l", raw, flags=re.I)
     low = raw.lower().replace(" ", "").replace("μ", "µ")
     low = low.replace("micro", "µ").replace("mcmol", "µmol").replace("mcg", "µg")
     if low in ("mg/100ml", "mg%"):
@@ -338,12 +375,38 @@ def _infer_unit(analyte: Analyte, value: float) -> tuple[str, float] | None:
     return None
 
 
+# A urine panel named before its values ("Urine electrolytes were sodium 179 mmol/L, ... creatinine 37 mg/dL",
+# "urinary levels of sodium/potassium were 95/73"): its analytes are urine analytes up to the sentence's end,
+# unless a blood specimen is named again in between.
+_URINE_PANEL = re.compile(r"\burin(?:e|ary)\s+(?:electrolytes?|studies|study|chemistr(?:y|ies)|indices|analysis|levels?|"
+                          r"values?|tests?|results?|concentrations?|spot|lytes)\b|\burin(?:e|ary)\s*[:(]", re.I)
+_BLOOD_AGAIN = re.compile(r"\b(?:serum|plasma|blood|venous|arterial)\b", re.I)
+_URINE_ANALYTE = {"sodium": "urine_sodium", "creatinine": "urine_creatinine"}
+
+
+def _specimen(text: str, start: int, end: int, analyte_name: str) -> str:
+    """The analyte as measured: its urine analyte inside a urine panel (``_URINE_PANEL``), else itself."""
+    target = _URINE_ANALYTE.get(analyte_name)
+    if target is None or target not in ANALYTES:
+        return analyte_name
+    from wardround.extract.context import sentence_bounds
+
+    for a, b in sentence_bounds(text):
+        if a <= start < b:
+            heads = list(_URINE_PANEL.finditer(text, a, start))
+            if heads and not _BLOOD_AGAIN.search(text, heads[-1].end(), end):
+                return target
+            break
+    return analyte_name
+
+
 def extract_labs(text: str) -> list[Fact]:
     """Laboratory values with units ("creatinine of 2.1 mg/dL", "Na 128", "WBC 14.2 x10^9/L")."""
     rx, aliases, by_spelling = _name_pattern()
     names = fast_finditer(rx, text)
-    facts: list[Fact] = _list_facts(text, names, aliases)
-    listed = {f.start for f in facts}
+    consumed: set[int] = set()
+    facts: list[Fact] = _list_facts(text, names, aliases, consumed)
+    listed = {f.start for f in facts} | consumed
     for i, nm in enumerate(names):
         if nm.start() in listed:
             continue
@@ -354,7 +417,7 @@ def extract_labs(text: str) -> list[Fact]:
             analyte_name = by_spelling.get(key)
             if analyte_name is None:
                 continue
-        analyte = ANALYTES.get(analyte_name)
+        analyte = ANALYTES.get(_specimen(text, nm.start(), nm.end(), analyte_name))
         if analyte is None:
             continue
         vm = _VALUE_AFTER_NAME.match(text, nm.end())
@@ -364,7 +427,8 @@ def extract_labs(text: str) -> list[Fact]:
         if vm.start("num") > next_name:
             continue  # another lab's name stands between this name and the number
         fill = vm.group("fill")
-        if not _fill_ok(fill):
+        prose = not _fill_ok(fill)
+        if prose and not _prose_fill_ok(fill):
             continue
         low_alias = alias_text.lower()
         is_colon = bool(re.match(r"\s*[:=|]", fill))
@@ -377,12 +441,14 @@ def extract_labs(text: str) -> list[Fact]:
             if later is not None:
                 unit_hit = (later[0], num_end)  # the unit written after the last value of a trend
         if low_alias in _AMBIGUOUS or key in _AMBIGUOUS:
-            upper = alias_text[:1].isupper()
+            upper = alias_text[:1].isupper() or alias_text == "pH"  # "pH" is its own spelling, never a word
             preceded_by_number = re.search(r"\d\s*$", text[max(0, nm.start() - 3):nm.start()])
             if preceded_by_number or not (unit_hit or is_colon or upper):
                 continue
         if unit_hit is None and _DOSE_AFTER.match(text, num_end):
             continue
+        if prose and (unit_hit is None or _to_canonical(analyte, value, unit_hit[0]) is None):
+            continue  # prose before the number: only the analyte's own unit ties the number to the name
         if unit_hit is not None:
             unit, end = unit_hit
             if unit == "%" and analyte_name not in ("hematocrit",):
@@ -411,8 +477,12 @@ def extract_labs(text: str) -> list[Fact]:
 _LIST_SEP = r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|/)\s*"
 
 
-def _list_facts(text: str, names: list[re.Match[str]], aliases: dict[str, str | None]) -> list[Fact]:
-    """Lists and ratios: "sodium, potassium and chloride were 134, 4.1 and 100 mmol/L", "BUN/creatinine 32/0.87"."""
+def _list_facts(text: str, names: list[re.Match[str]], aliases: dict[str, str | None],
+                consumed: set[int] | None = None) -> list[Fact]:
+    """Lists and ratios: "sodium, potassium and chloride were 134, 4.1 and 100 mmol/L", "BUN/creatinine 32/0.87".
+
+    The start of every name of a matched list goes into ``consumed``, kept or not (an implausible value is
+    dropped, and its name must not take a neighbour's number instead)."""
     out: list[Fact] = []
     i = 0
     while i < len(names):
@@ -424,8 +494,10 @@ def _list_facts(text: str, names: list[re.Match[str]], aliases: dict[str, str | 
             continue
         group = names[i:j + 1]
         pos = group[-1].end()
-        fill = re.match(r"[^\d\n;]{0,30}?(?=\d)", text[pos:])
-        if fill is None or not _fill_ok(fill.group(0)):
+        fill = re.match(r"[^\d\n;]{0,60}?(?=\d)", text[pos:])
+        # label words only; or prose ("levels remain within normal ranges at") when the values end "respectively"
+        prose = fill is not None and not _fill_ok(fill.group(0))
+        if fill is None or (prose and not _prose_fill_ok(fill.group(0))):
             i = j + 1
             continue
         pos += fill.end()
@@ -440,7 +512,7 @@ def _list_facts(text: str, names: list[re.Match[str]], aliases: dict[str, str | 
             end = unit_hit[1] if unit_hit else v_end
             end_unit = end
             # tolerate a misspelt unit ("mEql/L")
-            junk = re.match(r"[a-zA-Z/µμ]{1,8}", text[end:])
+            junk = re.match(r"[a-zA-Zµμ][a-zA-Z/µμ]{0,7}", text[end:])
             if unit is None and junk:
                 end_unit = end + junk.end()
             values.append((float(vm.group(1)), v_start, end, unit))
@@ -450,11 +522,17 @@ def _list_facts(text: str, names: list[re.Match[str]], aliases: dict[str, str | 
             if sep is None:
                 break
             pos = end_unit + sep.end()
+        if prose and not (values and re.match(r"\s*,?\s*respectively\b", text[values[-1][2]:], re.I)):
+            i = j + 1
+            continue
         if len(values) == len(group):
+            if consumed is not None:
+                consumed.update(nm.start() for nm in group)
             shared = next((u for *_, u in reversed(values) if u), None)
             for nm, (value, _vs, v_end, unit) in zip(group, values, strict=True):
                 key = " ".join(nm.group(0).lower().replace("-", " ").split())
-                analyte = ANALYTES.get(aliases.get(nm.group(0).lower(), aliases.get(key)) or "")
+                name = aliases.get(nm.group(0).lower(), aliases.get(key)) or ""
+                analyte = ANALYTES.get(_specimen(text, nm.start(), nm.end(), name) if name else "")
                 if analyte is None:
                     continue
                 canonical = None

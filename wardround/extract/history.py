@@ -37,7 +37,7 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
                                   r"(?:left\s+)?ventricular\s+systolic\s+dysfunction", r"reduced\s+ejection\s+fraction",
                                   r"(?:dilated|ischemic|ischaemic)\s+cardiomyopathy", r"cardiomyopathy",
                                   r"pulmonary\s+edema", r"pulmonary\s+oedema"), None),
-    "stroke": ((r"stroke", r"cva", r"cerebrovascular\s+accident", r"cerebral\s+infarct(?:ion)?",
+    "stroke": ((r"stroke", r"cva", r"cerebrovascular\s+(?:accident|event|insult)", r"cerebral\s+infarct(?:ion)?",
                 r"(?:ischemic|ischaemic|hemorrhagic|haemorrhagic|lacunar|embolic)\s+infarct(?:ion)?",
                 r"brain\s+infarct(?:ion)?", r"cerebellar\s+infarct(?:ion)?"), r"(?:heat|sun)\s*$"),
     "transient_ischemic_attack": ((r"transient\s+isch(?:a)?emic\s+attacks?", r"tias?"), None),
@@ -45,7 +45,7 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
                          r"thromboembolic\s+(?:event|disease|episode)s?", r"embolic\s+event"), None),
     "myocardial_infarction": ((r"myocardial\s+infarctions?", r"(?:n?stemi|nste-?mi)", r"\bmi\b", r"heart\s+attacks?",
                                r"acute\s+coronary\s+syndrome", r"myocardial\s+infarct"), None),
-    "coronary_artery_disease": ((r"coronary\s+(?:artery|heart)\s+disease", r"cad", r"ischemic\s+heart\s+disease",
+    "coronary_artery_disease": ((r"coronary\s+(?:artery|arterial|heart)\s+disease", r"cad", r"ischemic\s+heart\s+disease",
                                  r"ischaemic\s+heart\s+disease", r"angina(?:\s+pectoris)?", r"coronary\s+stenosis",
                                  r"ihd"), None),
     "coronary_revascularization": ((r"pci", r"percutaneous\s+coronary\s+intervention", r"cabg",
@@ -79,7 +79,8 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
     "diabetic_end_organ_damage": ((r"diabetic\s+(?:retinopathy|nephropathy|neuropathy|foot|kidney\s+disease)",
                                    r"(?:retinopathy|nephropathy|neuropathy)"), None),
     "hemiplegia": ((r"hemiplegi[ac]", r"hemiparesis", r"hemiparetic", r"paraplegi[ac]", r"quadriplegi[ac]",
-                    r"tetraplegi[ac]"), None),
+                    r"tetraplegi[ac]", r"(?:paralysis|paralyzed|paralysed)\s+(?:on|of)\s+(?:the\s+|his\s+|her\s+)?"
+                    r"(?:left|right)\s+(?:side|half)", r"(?:left|right)[- ]sided\s+(?:paralysis|hemiparesis)"), None),
     "chronic_kidney_disease": ((r"chronic\s+kidney\s+disease", r"ckd", r"chronic\s+renal\s+(?:failure|insufficiency|"
                                 r"disease)", r"end[- ]stage\s+(?:renal|kidney)\s+disease", r"esrd", r"esrf",
                                 r"renal\s+insufficiency", r"diabetic\s+nephropathy", r"nephrotic\s+syndrome"), None),
@@ -97,7 +98,7 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
     "cancer": ((r"cancers?", r"carcinomas?", r"malignan(?:cy|cies|t\s+(?:neoplasm|tumou?r|melanoma))",
                 r"adenocarcinoma", r"sarcoma", r"melanoma", r"lymphoma", r"leuka?emia", r"myeloma",
                 r"metasta(?:sis|ses|tic)", r"neoplasm", r"oncologic", r"tumou?r", r"glioblastoma",
-                r"mesothelioma", r"blastoma"), r"(?:benign|no\s+evidence\s+of)\s*$"),
+                r"mesothelioma", r"blastoma", r"neoplastic\s+disease"), r"(?:benign|no\s+evidence\s+of)\s*$"),
     "metastatic": ((r"metasta(?:sis|ses|tic|sized|sised)", r"stage\s+iv", r"stage\s+4"), None),
     "leukemia": ((r"leuka?emia", r"\ball\b", r"\baml\b", r"\bcll\b", r"\bcml\b"), None),
     "lymphoma": ((r"lymphoma", r"hodgkin'?s?(?:\s+disease)?"), None),
@@ -106,7 +107,7 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
     "cancer_treatment": ((r"chemotherapy", r"radiotherapy", r"radiation\s+therapy", r"chemoradiation",
                           r"immunotherapy", r"palliative\s+care", r"palliative"), None),
     # acute presentation items
-    "confusion": ((r"confus(?:ed|ion)", r"disorient(?:ed|ation)", r"altered\s+mental\s+status", r"\bams\b",
+    "confusion": ((r"confus(?:ed|ion)", r"disorient(?:ed|ation)", r"altered\s+mental\s+(?:status|state)", r"\bams\b",
                    r"altered\s+(?:sensorium|consciousness|mentation|level\s+of\s+consciousness)", r"delirium",
                    r"delirious", r"obtunded", r"lethargic", r"somnolent", r"stupor(?:ous)?", r"unresponsive",
                    r"agitated\s+and\s+confused", r"encephalopathy", r"drowsy", r"not\s+oriented"), None),
@@ -148,16 +149,18 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
                         r"arthroplasty|resection|repair)", r"underwent\s+(?:\w+\s+){0,4}(?:surgery|"
                         r"(?:\w*ectomy)|arthroplasty|(?:\w*otomy)|repair|replacement|resection|amputation)"),
                        None),
+    # "focused assessment with sonography for trauma" names an examination, not an injury
     "trauma": ((r"trauma", r"motor\s+vehicle\s+(?:accident|collision)", r"mva", r"fall\s+from", r"fractures?"),
-               None),
+               r"(?:sonography\s+for|fast\s+for)\s*$"),
     "hormone_use": ((r"oral\s+contraceptives?(?:\s+pills?)?", r"ocps?", r"birth\s+control\s+pills?",
                      r"hormone\s+replacement\s+therapy", r"hrt", r"estrogen\s+(?:therapy|use|replacement)",
                      r"oestrogen", r"hormonal\s+contracept(?:ion|ive)"), None),
     "malignancy_active": ((r"active\s+(?:cancer|malignancy)", r"undergoing\s+(?:chemotherapy|radiotherapy|treatment)",
                            r"receiving\s+(?:chemotherapy|radiotherapy)", r"on\s+chemotherapy"), None),
     # pharyngitis
-    "fever": ((r"fever(?:s|ish)?", r"febrile", r"pyrexia", r"pyrexial"), r"(?:a|scarlet|rheumatic|yellow|hay|"
-                                                                         r"typhoid|dengue)\s*$"),
+    # named fevers that are diseases, not the finding ("scarlet fever", "Q fever"); "a fever" is the finding
+    "fever": ((r"fever(?:s|ish)?", r"febrile", r"pyrexia", r"pyrexial"), r"\b(?:q|scarlet|rheumatic|yellow|hay|"
+                                                                         r"typhoid|dengue|lassa|valley)\s*$"),
     "cough": ((r"cough(?:s|ing)?",), None),
     "coryza": ((r"coryza", r"rhinorrh(?:o)?ea", r"runny\s+nose", r"nasal\s+congestion", r"rhinitis",
                 r"nasal\s+discharge", r"sneezing"), None),
@@ -251,6 +254,12 @@ _C: dict[str, tuple[tuple[str, ...], str | None]] = {
                            r"pneumonectomy", r"aortic\s+(?:aneurysm\s+)?repair", r"aortobifemoral",
                            r"abdominal\s+aortic", r"hemicolectomy", r"cystectomy", r"nephrectomy",
                            r"(?:bowel|small\s+bowel|liver|pancreatic)\s+resection", r"sleeve\s+gastrectomy",
+                           # an intraperitoneal or intrathoracic organ resection named by its organ (RCRI high-risk
+                           # surgery, Lee et al. 1999, doi:10.1161/01.CIR.100.10.1043)
+                           r"(?:colonic|colon|colorectal|rectal|sigmoid|gastric|stomach|lung|pulmonary|esophageal|"
+                           r"oesophageal|hepatic|pancreas|pancreatic|bowel)\s+(?:cancer\s+|carcinoma\s+|tumou?r\s+|"
+                           r"mass\s+)?resection",
+                           r"high[- ]risk\s+(?:surgery|surgical\s+procedure|operation)",
                            r"cholecystectomy", r"exploratory\s+laparotomy", r"splenectomy", r"thymectomy",
                            r"sternotomy", r"video-?assisted\s+thoracoscopic", r"vats", r"mediastin\w+\s+(?:surgery|"
                            r"resection)", r"(?:open|laparoscopic)\s+(?:abdominal|colorectal)\s+surgery"), None),

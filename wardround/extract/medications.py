@@ -9,7 +9,7 @@ vasopressors, insulin, anticoagulants). Frequencies are read as administrations 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from wardround.extract.context import Context, assertion_context
@@ -182,7 +182,7 @@ def extract_medications(text: str) -> list[MedicationMention]:
         if before is not None and re.fullmatch(r"\s*(?:of\s+)?(?:oral\s+|iv\s+|intravenous\s+)?", text[before.end():m.start()],
                                                re.I):
             pick = before  # "60 mg of tapentadol"
-        elif after is not None and re.fullmatch(r"[\s:(]*(?:[a-z.]+\s+){0,3}?", text[m.end():after.start()], re.I):
+        elif after is not None and re.fullmatch(r"[\s:(]*(?:[a-z.]+\s+){0,5}?", text[m.end():after.start()], re.I):
             pick = after  # "morphine 10 mg", "fentanyl patch of 25 mcg/hr"
         elif before is not None and m.start() - before.end() <= 12:
             pick = before
@@ -211,4 +211,61 @@ def extract_medications(text: str) -> list[MedicationMention]:
             drug = "fentanyl_patch"
         ctx = assertion_context(text, m.start(), m.end())
         out.append(MedicationMention(drug, cls, m.start(), m.end(), dose, dose_unit, route, freq, ctx, q0, q1))
+    return _coordinated_doses(text, out)
+
+
+_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)\s*", re.I)
+_DOSE_SEP = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+)\s*", re.I)
+
+
+def _coordinated_doses(text: str, meds: list[MedicationMention]) -> list[MedicationMention]:
+    """Doses written after coordinated drug names: "A and B at 0.1 mcg/kg/min each" (one dose for every name) and
+    "A and B run at 3 and 2 mcg/kg/min respectively" (one dose per name, in order)."""
+    out = list(meds)
+    i = 0
+    while i < len(out):
+        j = i
+        while j + 1 < len(out) and _JOIN.fullmatch(text, out[j].end, out[j + 1].start):
+            j += 1
+        if j == i:
+            i += 1
+            continue
+        group = list(range(i, j + 1))
+        _, clause_end = _clause(text, out[j].start, out[j].end)
+        stop = out[j + 1].start if j + 1 < len(out) else clause_end
+        stop = min(stop, clause_end)
+        doses: list[re.Match[str]] = []
+        pos = out[j].end
+        lead = re.match(r"[^\d.;]{0,40}?(?=\d)", text[pos:stop])
+        if lead is not None:
+            pos += lead.end()
+            while True:
+                d = _DOSE_RX.match(text, pos)
+                if d is None:
+                    bare = re.match(r"(\d+(?:\.\d+)?)", text[pos:stop])
+                    sep = _DOSE_SEP.match(text, pos + bare.end()) if bare else None
+                    if bare is None or sep is None:
+                        break
+                    doses.append(re.match(r"(?P<v>\d+(?:\.\d+)?)(?P<u>)", text[pos:]))  # unit written later
+                    pos = sep.end()
+                    continue
+                doses.append(d)
+                sep = _DOSE_SEP.match(text, d.end())
+                if sep is None or len(doses) >= len(group):
+                    pos = d.end()
+                    break
+                pos = sep.end()
+        tail = text[pos:min(stop, pos + 25)].lower()
+        unit = next((d.group("u") for d in reversed(doses) if d.group("u")), None)
+        values: list[float] = []
+        if len(doses) == len(group) and "respectively" in tail and unit:
+            values = [float(d.group("v")) for d in doses]
+        elif len(doses) == 1 and unit and ("each" in tail or re.search(r"\bboth\s+$", text[max(0, out[i].start - 6):
+                                                                                          out[i].start], re.I)):
+            values = [float(doses[0].group("v"))] * len(group)
+        if values and unit:
+            u = re.sub(r"\s+", "", unit).replace("μ", "µ").replace("ug", "µg").replace("mcg", "µg")
+            for k, v in zip(group, values, strict=True):
+                out[k] = replace(out[k], dose=v, dose_unit=u, quote_start=out[k].start, quote_end=max(out[k].end, pos))
+        i = j + 1
     return out

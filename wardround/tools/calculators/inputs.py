@@ -100,17 +100,27 @@ class CaseFacts:
             return None
         return Hit(fact.canonical_value, (span(fact.start, fact.end),), "note", fact.unit)
 
-    def lab(self, analyte: str) -> Hit | None:
-        """A lab value in the analyte's canonical unit: the case's lab list, else the note."""
+    def lab(self, analyte: str, which: str = "first") -> Hit | None:
+        """A lab value in the analyte's canonical unit: the case's lab list, else the note.
+
+        ``which`` chooses among several values of the note: ``"first"`` (the presenting value, the default) or
+        ``"last"`` (the latest reported value, for quantities meant at steady state such as an eGFR).
+        """
         for i, lab in enumerate(self.case.labs):
             if lab.analyte == analyte:
                 canonical = lab.canonical_value()
                 if canonical is not None:
                     return Hit(canonical, (Source(path=f"labs[{i}].value", value=lab.value),), "case field", lab.unit)
-        fact = self.first(self.facts.labs, analyte)
+        if which == "last":
+            found = [f for f in self.facts.labs if f.name == analyte]
+            fact = found[-1] if found else None
+            how = "note: latest of several values" if len(found) > 1 else "note"
+        else:
+            fact = self.first(self.facts.labs, analyte)
+            how = "note"
         if fact is None:
             return None
-        return Hit(fact.canonical_value, (span(fact.start, fact.end),), "note", fact.unit)
+        return Hit(fact.canonical_value, (span(fact.start, fact.end),), how, fact.unit)
 
     # -- history ------------------------------------------------------------------------------------------
     def concept(self, *concepts: str, family: bool = False, historical: bool | None = None,

@@ -181,7 +181,7 @@ _VERBAL = ((r"\boriented\b(?!\s+to\s+(?:person|self)\s+only)|conversant|normal\s
            (r"incomprehensible\s+(?:sounds|speech)|moan(?:ing|ed|s)|groan(?:ing|ed|s)|mumbl(?:ing|ed)|"
             r"unintelligible", "sounds"),
            (r"(?:no|without)\s+(?:verbal\s+(?:response|output)|vocali[sz]ation|speech)|non-?verbal|aphasic|mute|"
-            r"did\s+not\s+(?:speak|verbalize|respond\s+verbally)", "none"))
+            r"(?:did|does|do)\s+not\s+(?:\w+\s+){0,2}?(?:speak|verbali[sz]e|respond\s+verbally)", "none"))
 _MOTOR = ((r"obey(?:s|ed|ing)?\s+(?:simple\s+)?commands|follow(?:s|ed|ing)?\s+(?:simple\s+)?commands", "obeys commands"),
           (r"locali[sz](?:es|ed|ing|ation)\s+(?:to\s+)?(?:the\s+)?(?:pain|painful|stimul)|locali[sz]ing", "localising"),
           (r"withdr(?:ew|aws?|awal|awing)\s+(?:\w+\s+){0,4}?(?:from|to|in response to)\s+(?:the\s+)?(?:pain|painful|"
@@ -189,6 +189,101 @@ _MOTOR = ((r"obey(?:s|ed|ing)?\s+(?:simple\s+)?commands|follow(?:s|ed|ing)?\s+(?
           (r"decorticate|abnormal\s+flexion|flexion\s+(?:posturing|to\s+pain)", "abnormal flexion"),
           (r"decerebrate|extensor\s+posturing|extension\s+(?:posturing|to\s+pain)", "extension"),
           (r"(?:no|without)\s+(?:motor\s+response|movement|response\s+to\s+pain)|flaccid", "none"))
+
+
+# GCS components described in prose (Teasdale & Jennett 1974, doi:10.1016/s0140-6736(74)91639-0, PMID 4136544;
+# the terms "to sound", "to pressure" of Teasdale et al. 2014, doi:10.1016/S1474-4422(14)70120-6): the stimulus and the response are often in different clauses of one sentence
+# ("When a sternal rub was applied, his eyes opened"), so a component is read per sentence, taking the stimulus
+# word nearest to the eye-opening mention and the most specific motor response the sentence describes.
+_EYE_OPENING = re.compile(r"\beyes?\b[^.;\n]{0,40}?\bop(?:en|ens|ened|ening)\b|\bop(?:en|ens|ened|ening)\s+"
+                          r"(?:\w+\s+){0,2}?eyes?\b|\beye[- ]opening\b", re.I)
+_EYE_NONE = re.compile(r"\b(?:no|without|absent)\s+(?:\w+\s+){0,2}?eye[- ]opening|\b(?:not|never|unable\s+to|"
+                       r"failed\s+to|did\s+not|does\s+not|didn't)\s+(?:\w+\s+){0,2}?open\s+(?:\w+\s+){0,2}?eyes?|"
+                       r"\beyes\s+(?:remained|remain|stayed|were|are|kept)\s+closed", re.I)
+_EYE_STIMULI = ((re.compile(r"\bspontaneous(?:ly)?\b", re.I), "spontaneous"),
+                (re.compile(r"\b(?:pain\w*|pressure|sternal|trapezius|supraorbital|nail\s*bed|fingernail|pinch\w*|"
+                            r"noxious|rub)\b", re.I), "to pressure"),
+                (re.compile(r"\b(?:voice|verbal|name|called|calling|spoken|speech|sound|command\w*|loud|shout\w*|"
+                            r"talk\w*|asked)\b", re.I), "to sound"))
+_MOTOR_CUE = re.compile(r"\b(?:pain\w*|stimul\w*|sternal|rub|pinch\w*|noxious|pressure|motor|limbs?|arms?|legs?|"
+                        r"extremit\w+|command\w*|movements?|posturing)\b", re.I)
+_MOTOR_RESPONSES = (
+    (re.compile(r"\bno\s+(?:\w+\s+){0,2}?(?:movements?|motor\s+response|response\s+to\s+pain\w*)|\bflaccid\b|"
+                r"\b(?:did\s+not|does\s+not|didn't|failed\s+to)\s+(?:\w+\s+){0,2}?move\b", re.I), "none"),
+    (re.compile(r"\bextens(?:ion|or)\b|\bdecerebrate\b", re.I), "extension"),
+    (re.compile(r"\babnormal(?:ly)?\s+flex\w*|\bdecorticate\b|\bflexion\s+posturing\b", re.I), "abnormal flexion"),
+    (re.compile(r"\bwithdr[ae]w\w*|\bwithdrawal\b|\bpull\w*\s+away\b|\bevade\w*\b|\bflex(?:ion|ed|es)?\b", re.I),
+     "normal flexion"),
+    (re.compile(r"\blocali[sz]\w*\b", re.I), "localising"),
+    (re.compile(r"\b(?:obey\w*|follow\w*)\s+(?:\w+\s+){0,1}?commands?\b", re.I), "obeys commands"))
+_NOT_BEFORE = re.compile(r"\b(?:not|unable\s+to|no|without|never|failed\s+to|cannot|can't)\s+(?:\w+\s+){0,3}$", re.I)
+
+
+def _sentences_with(f: CaseFacts, rx: re.Pattern[str]) -> list[tuple[int, int, re.Match[str]]]:
+    """(sentence start, end, first match) for each sentence of the note where ``rx`` matches."""
+    from wardround.extract.context import sentence_bounds
+
+    out = []
+    for a, b in sentence_bounds(f.note):
+        m = rx.search(f.note, a, b)
+        if m:
+            out.append((a, b, m))
+    return out
+
+
+def _gcs_eye_prose(f: CaseFacts) -> Hit | None:
+    """GCS eye opening from a sentence: none when negated, else the stimulus nearest the eye-opening mention."""
+    for a, b, m in _sentences_with(f, _EYE_OPENING):
+        neg = _EYE_NONE.search(f.note, a, b)
+        if neg:
+            return Hit("none", (span(neg.start(), neg.end()),), "note: no eye opening")
+        best: tuple[int, str, int, int] | None = None
+        for rx, option in _EYE_STIMULI:
+            for s in rx.finditer(f.note, a, b):
+                d = min(abs(s.start() - m.end()), abs(m.start() - s.end()))
+                if best is None or d < best[0]:
+                    best = (d, option, s.start(), s.end())
+        if best is not None:
+            lo, hi = min(m.start(), best[2]), max(m.end(), best[3])
+            return Hit(best[1], (span(lo, hi),), "note: eye opening and its stimulus")
+    return None
+
+
+def _gcs_motor_prose(f: CaseFacts) -> Hit | None:
+    """GCS best motor response from a sentence describing limb movement to a stimulus or to commands."""
+    for a, b in _sentence_spans(f):
+        if not _MOTOR_CUE.search(f.note, a, b):
+            continue
+        for rx, option in _MOTOR_RESPONSES:
+            for m in rx.finditer(f.note, a, b):
+                if option != "none" and _NOT_BEFORE.search(f.note[max(a, m.start() - 30):m.start()]):
+                    continue
+                if option in ("extension", "normal flexion") and not _MOTOR_CUE.search(
+                        f.note, max(a, m.start() - 120), min(b, m.end() + 60)):
+                    continue
+                if option == "none" and not re.search(r"limb|arm|leg|extremit|motor|pain|stimul", f.note[a:b], re.I):
+                    continue
+                return Hit(option, (span(m.start(), m.end()),), "note: described motor response")
+    return None
+
+
+def _sentence_spans(f: CaseFacts) -> tuple[tuple[int, int], ...]:
+    from wardround.extract.context import sentence_bounds
+
+    return sentence_bounds(f.note)
+
+
+_VERBAL_NT = re.compile(r"\bverbal\w*\b[^.;\n]{0,60}?\b(?:could\s+not|cannot|can't|unable\s+to)\s+be\s+"
+                        r"(?:evaluated|assessed|tested|obtained)|\bverbal\w*\s+(?:response\s+)?(?:not\s+)?"
+                        r"(?:testable|untestable|not\s+assessable)", re.I)
+
+
+def _gcs_verbal(f: CaseFacts) -> Hit | None:
+    """GCS verbal: 'not testable' when the note says so (intubation), else the described response."""
+    m = f.facts.search(_VERBAL_NT)
+    if m:
+        return Hit("not testable", (span(m.start(), m.end()),), "note: verbal response not testable")
+    return _gcs_component(_VERBAL)(f)
 
 
 def _ascites(f: CaseFacts) -> Hit | None:
@@ -220,12 +315,34 @@ def _encephalopathy(f: CaseFacts) -> Hit | None:
     return None
 
 
+_GRADE_WORDS = re.compile(r"\b(?:moderate(?:ly)?|severe(?:ly)?|advanced|decompensated|end[- ]stage)\b", re.I)
+
+
+def _graded(f: CaseFacts, *concepts: str) -> Hit | None:
+    """A present mention of ``concepts`` graded moderate or worse in its own phrase ("moderate renal
+    insufficiency", "chronic liver disease of moderate severity")."""
+    for c in concepts:
+        for m in f.facts.concept(c):
+            if not m.present or m.family:
+                continue
+            # the grade word in the mention's own phrase: no punctuation between it and the mention
+            before = re.split(r"[.;,]", f.note[max(0, m.start - 25):m.start])[-1]
+            after = re.split(r"[.;,]", f.note[m.end:m.end + 25])[0]
+            g = _GRADE_WORDS.search(before) or _GRADE_WORDS.search(after)
+            if g:
+                return Hit(True, (span(m.start, m.end),), f"note: {c} graded '{g.group(0)}'")
+    return None
+
+
 def _liver_severity(f: CaseFacts) -> Hit | None:
     """Charlson liver disease: moderate-severe = cirrhosis with portal hypertension (Charlson 1987,
-    doi:10.1016/0021-9681(87)90171-8)."""
+    doi:10.1016/0021-9681(87)90171-8), or liver disease the note itself grades moderate or severe."""
     severe = f.concept("portal_hypertension")
     if severe is not None and severe.value:
         return Hit("moderate to severe", severe.sources, "note: portal hypertension / varices")
+    graded = _graded(f, "liver_disease")
+    if graded is not None:
+        return Hit("moderate to severe", graded.sources, graded.how)
     h = f.concept("liver_disease")
     if h is None:
         return None
@@ -244,8 +361,20 @@ def _diabetes_severity(f: CaseFacts) -> Hit | None:
     return Hit("uncomplicated", h.sources, h.how)
 
 
+_HAEMATOLOGICAL = re.compile(r"lymphoma|leuka?emia|myeloma|hodgkin", re.I)
+
+
 def _solid_tumor(f: CaseFacts) -> Hit | None:
-    h = f.concept("cancer")
+    """Charlson solid tumour: a cancer that is not a lymphoma, leukaemia or myeloma (those are items of their own,
+    Charlson 1987, doi:10.1016/0021-9681(87)90171-8)."""
+    solid = [m for m in f.facts.concept("cancer") if not m.family and not _HAEMATOLOGICAL.match(f.note, m.start)]
+    h = None
+    for m in solid:
+        if m.present:
+            h = Hit(True, (span(m.start, m.end),), "note: solid tumour mentioned")
+            break
+        if m.context.negated and h is None:
+            h = Hit(False, (span(m.quote_start, m.end),), "note: explicitly negated")
     if h is None:
         return None
     if not h.value:
@@ -383,11 +512,19 @@ def _ccI_renal(f: CaseFacts) -> Hit | None:
     """Charlson moderate-severe renal disease: creatinine > 3 mg/dL, dialysis, transplant, uraemia (Charlson 1987,
     doi:10.1016/0021-9681(87)90171-8)."""
     return _any(_c("severe_ckd", "dialysis", "kidney_transplant"),
-                _threshold(_creatinine, lambda v: v > 3.0, "creatinine > 3 mg/dL"))(f)
+                _threshold(_creatinine, lambda v: v > 3.0, "creatinine > 3 mg/dL"),
+                lambda x: _graded(x, "chronic_kidney_disease"))(f)
 
 
 _UNCONTROLLED_HTN = re.compile(r"(?:uncontrolled|poorly\s+controlled|resistant|refractory)\s+"
                                r"(?:hypertension|htn|blood\s+pressure)", re.I)
+
+
+# Blood pressure described as running high with its systolic value ("his blood pressure readings have tended to be
+# elevated at above 170 mmHg for the systolic pressure"): the value is the clause's number before mmHg.
+_BP_RUNNING_HIGH = re.compile(r"\b(?:blood\s+pressures?|BP)\b(?:\s+(?:readings?|values?|measurements?))?[^.;\n\d]{0,50}?"
+                              r"\b(?:elevated|high|raised|above|over|exceed\w*|greater\s+than|>)\b[^.;\n\d]{0,20}?"
+                              r"(\d{3})\s*(?:mm\s*hg)", re.I)
 
 
 def _uncontrolled_htn(f: CaseFacts) -> Hit | None:
@@ -395,6 +532,9 @@ def _uncontrolled_htn(f: CaseFacts) -> Hit | None:
     m = f.facts.search(_UNCONTROLLED_HTN)
     if m and assertion_ok(f.note, m.start(), m.end()):
         return Hit(True, (span(m.start(), m.end()),), "note: uncontrolled hypertension")
+    for m in f.facts.finditer(_BP_RUNNING_HIGH):
+        if float(m.group(1)) > 160 and assertion_ok(f.note, m.start(), m.end()):
+            return Hit(True, (span(m.start(), m.end()),), f"note: blood pressure running above 160 ({m.group(1)} mmHg)")
     return _threshold(lambda x: x.vital("systolic_bp"), lambda v: v > 160, "systolic > 160 mmHg")(f)
 
 
@@ -524,6 +664,16 @@ def _alternative_to(concept: str) -> Resolver:
 
 
 _CVVH = re.compile(r"cvvh|continuous\s+veno", re.I)
+# an A-a gradient the note reports ("an A-a gradient of 473", "A-a O2 gradient 310 mmHg")
+_AA_GRADIENT = re.compile(r"\bA\s*-\s*a(?:\s*-\s*|\s+)(?:O2\s+|oxygen\s+)?gradient\b[^\d\n;.]{0,20}?(\d{1,3}(?:\.\d+)?)"
+                          r"(?:\s*mm\s*hg)?", re.I)
+
+
+def _reported_aa_gradient(f: CaseFacts) -> Hit | None:
+    m = f.facts.search(_AA_GRADIENT)
+    if m is None:
+        return None
+    return Hit(float(m.group(1)), (span(m.start(), m.end()),), "note: A-a gradient reported", "mmHg")
 
 # Field resolvers by field name; ``(calculator_id, field)`` keys override the field-name default.
 FIELD_RESOLVERS: dict[str | tuple[str, str], Resolver] = {
@@ -650,9 +800,9 @@ FIELD_RESOLVERS: dict[str | tuple[str, str], Resolver] = {
     "adverse_pregnancy_history": _c("adverse_pregnancy"),
     "ascites": _ascites,
     "encephalopathy": _encephalopathy,
-    "eye_response": _gcs_component(_EYE),
-    "verbal_response": _gcs_component(_VERBAL),
-    "motor_response": _gcs_component(_MOTOR),
+    "eye_response": lambda f: _gcs_component(_EYE)(f) or _gcs_eye_prose(f),
+    "verbal_response": _gcs_verbal,
+    "motor_response": lambda f: _gcs_component(_MOTOR)(f) or _gcs_motor_prose(f),
     "ecg": _ecg,
     "troponin": _troponin,
     ("caprini_vte_2005", "surgery_type"): _caprini_surgery,
@@ -666,6 +816,17 @@ FIELD_RESOLVERS: dict[str | tuple[str, str], Resolver] = {
     "cycle_length": _cycle,
     "bands_percent": _bands,
     "bmi": _bmi,
+    # the reference albumin of the calcium correction (Payne et al. 1973, doi:10.1136/bmj.4.5893.643) is a
+    # constant (4 g/dL by default), never the patient's measured albumin
+    "normal_albumin": lambda f: None,
+    ("apache_ii", "a_a_gradient"): _reported_aa_gradient,
+    # GFR equations estimate kidney function at steady state (KDIGO 2012 CKD guideline, Kidney Int Suppl
+    # 2013;3(1):1-150, chapter 1: creatinine-based estimates are unreliable when creatinine is not stable): of
+    # several creatinine values the latest reported is taken, not the one drawn in the acute illness the note
+    # opens with
+    ("ckd_epi_2021", "creatinine"): lambda f: f.lab("creatinine", "last"),
+    ("mdrd_gfr", "creatinine"): lambda f: f.lab("creatinine", "last"),
+    ("creatinine_clearance", "creatinine"): lambda f: f.lab("creatinine", "last"),
     "dopamine": _vasopressor("dopamine"),
     "dobutamine": _vasopressor("dobutamine"),
     "epinephrine": _vasopressor("epinephrine"),
