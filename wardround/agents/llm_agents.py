@@ -19,6 +19,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
@@ -28,7 +29,15 @@ from wardround.agents.base import AgentOutput, artifact_dir
 from wardround.case import Case
 from wardround.config import WardConfig
 from wardround.errors import CaseError, ConfigError, WardroundError
-from wardround.evidence import CITATION_RE, Evidence, EvidenceWriter, Ledger, cited_ids
+from wardround.evidence import (
+    CITATION_RE,
+    Evidence,
+    EvidenceWriter,
+    Ledger,
+    cited_ids,
+    register_verifier,
+    values_match,
+)
 from wardround.knowledge import KnowledgeBase, normalize_name
 from wardround.llm import (
     ChatClient,
@@ -287,7 +296,7 @@ class LLMSpecialist:
         return _tool_schemas(config.use_calculators, imaging)
 
     def _run_tool(self, call: dict[str, Any], writer: EvidenceWriter, case: Case, config: WardConfig,
-                  agent: str, tool_names: set[str]) -> Any:
+                  agent: str, tool_names: set[str], mcp: McpTools | None = None) -> Any:
         from langchain_core.messages import ToolMessage
 
         name = str(call.get("name") or "")
@@ -299,7 +308,10 @@ class LLMSpecialist:
             if call.get("error") is not None or not isinstance(args, dict):
                 raise ValueError(f"the arguments of {name!r} are not a JSON object "
                                  f"({call.get('error') or type(args).__name__}); send them as a JSON object")
-            payload = self._dispatch(name, args, writer, case, config, tool_names)
+            if mcp is not None and name in mcp.tools:
+                payload = mcp.call(name, args, writer)
+            else:
+                payload = self._dispatch(name, args, writer, case, config, tool_names)
             ok = True
         except ValidationError as exc:
             payload, ok = f"error: invalid arguments for {name}: {validation_problems(exc)}", False
@@ -381,6 +393,10 @@ class LLMSpecialist:
         from langchain_core.messages import HumanMessage
 
         tools = self._tools(config, imaging) if run.client.supports_tools() else []
+        mcp = McpTools.for_specialist(config, specialty, {t["function"]["name"] for t in tools}, run.issues) \
+            if tools and config.mcp_servers else None
+        if mcp is not None:
+            tools = [*tools, *mcp.schemas]
         names = {t["function"]["name"] for t in tools}
         spec = run.client.spec
         rounds = repairs = overruns = 0
@@ -404,7 +420,7 @@ class LLMSpecialist:
                     continue
                 rounds += 1
                 for c in calls:
-                    run.messages.append(self._run_tool(c, writer, case, config, run.agent, names))
+                    run.messages.append(self._run_tool(c, writer, case, config, run.agent, names, mcp))
                 continue
             text = message_text(message)
             try:
@@ -459,6 +475,375 @@ def _segmentation_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tools of configured MCP servers (langchain-mcp-adapters)
+
+MCP_FAMILY = "mcp"
+_MCP_TEXT_LIMIT = 16000
+_MCP_GRACE = 10.0  # seconds past a server's own timeout before the waiting specialist gives up on the loop
+_TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class _McpHub:
+    """Open sessions to the configured MCP servers, one per server and process, on a private event loop thread.
+
+    The ward graph calls specialists synchronously (in parallel threads), while MCP sessions are asynchronous and
+    must be opened and closed by the same task: each session is held by one task on this loop, and tool calls are
+    submitted to the loop from the specialists' threads. A stdio server is started once, not once per call.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._loop: Any = None
+        self._atexit = False
+        self._sessions: dict[str, _McpSession] = {}
+
+    def submit(self, coro: Any, timeout: float) -> Any:
+        """Run ``coro`` on the hub's loop and wait at most ``timeout`` seconds for its result."""
+        import asyncio
+        import concurrent.futures
+
+        future = asyncio.run_coroutine_threadsafe(coro, self._running_loop())
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"no answer within {timeout:g} s") from None
+
+    def _running_loop(self) -> Any:
+        with self._lock:
+            if self._loop is None:
+                import asyncio
+                import atexit
+                import threading
+
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="wardround-mcp", daemon=True).start()
+                if not self._atexit:
+                    atexit.register(self.close)  # stdio servers exit with this process
+                    self._atexit = True
+            return self._loop
+
+    def session(self, server: Any) -> _McpSession:
+        """The open session to ``server`` (opened now if there is none, or if the last one broke)."""
+        key = server.model_dump_json()
+        stale = None
+        with self._lock:
+            held = self._sessions.get(key)
+            if held is None or (held.broken and held.opened):
+                stale, held = held, _McpSession(server, self)
+                self._sessions[key] = held
+        if stale is not None:
+            stale.close()
+        held.open()  # parallel specialists wait here for the one opener
+        return held
+
+    def close(self) -> None:
+        """Close every session (stdio servers exit) and stop the loop; later calls open new sessions."""
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+            loop, self._loop = self._loop, None
+        for held in sessions:
+            held.close()
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
+
+
+class _McpSession:
+    """One MCP client session held open by a task of the hub's loop, with the server's tools as LangChain tools."""
+
+    def __init__(self, server: Any, hub: _McpHub) -> None:
+        import threading
+
+        self.server, self.hub = server, hub
+        self.tools: dict[str, Any] = {}  # prefixed name -> langchain-mcp-adapters StructuredTool
+        self.broken = False
+        self.error: str | None = None
+        self._opening = threading.Lock()
+        self._opened = False
+        self._closing: Any = None
+        self._task: Any = None
+
+    @property
+    def opened(self) -> bool:
+        """Whether connecting has been tried (it may have failed: see ``error``)."""
+        return self._opened
+
+    def open(self) -> None:
+        """Connect and list the tools once (other threads wait for it); a failure is kept in ``error``."""
+        with self._opening:
+            if self._opened:
+                return
+            try:
+                self.tools = self.hub.submit(self._start(), self.server.timeout + _MCP_GRACE)
+            except Exception as exc:
+                self.broken, self.error = True, _leaf_message(exc)
+            finally:
+                self._opened = True
+
+    async def _start(self) -> dict[str, Any]:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self._closing = asyncio.Event()
+        self._task = loop.create_task(self._hold(ready))
+        try:
+            return await asyncio.shield(ready)
+        except asyncio.CancelledError:  # the opener gave up waiting (timeout): stop connecting
+            self._task.cancel()
+            raise
+
+    async def _hold(self, ready: Any) -> None:
+        try:
+            from langchain_mcp_adapters.client import MultiServerMCPClient
+            from langchain_mcp_adapters.tools import load_mcp_tools
+        except ImportError:
+            self.broken = True
+            ready.set_exception(ConfigError("mcp_servers: langchain-mcp-adapters is not installed; "
+                                            "pip install 'wardround[mcp]'"))
+            return
+
+        name = self.server.name
+        # Each request times out inside the session (an error, not a cancellation), so the session closes
+        # normally and a stdio server is stopped, never orphaned.
+        connection = {**self.server.connection(),
+                      "session_kwargs": {"read_timeout_seconds": timedelta(seconds=self.server.timeout)}}
+        try:
+            client = MultiServerMCPClient({name: connection})
+            async with client.session(name) as session:
+                tools = await load_mcp_tools(session, server_name=name, tool_name_prefix=True)
+                ready.set_result({t.name: t for t in tools})
+                await self._closing.wait()
+        except BaseException as exc:  # noqa: BLE001 - a dead server must not take the loop down
+            import asyncio
+
+            self.broken = True
+            if isinstance(exc, asyncio.CancelledError):  # the opener timed out; nobody waits for the result
+                ready.cancel()
+            elif not ready.done():
+                ready.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+            else:
+                log.warning("MCP server %s: the session ended: %s", name, _leaf_message(exc))
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+
+    def call(self, tool: Any, args: dict[str, Any]) -> Any:
+        """Call one tool; returns the adapters' ``ToolMessage`` (``status="error"`` for an MCP error result)."""
+        return self.hub.submit(tool.ainvoke({"type": "tool_call", "id": "mcp", "name": tool.name, "args": args}),
+                               self.server.timeout + _MCP_GRACE)
+
+    def close(self) -> None:
+        """Let the holding task leave the session (a stdio server exits)."""
+        task, closing = self._task, self._closing
+        if task is None or closing is None or task.done():
+            return
+        import contextlib
+
+        async def stop() -> None:
+            closing.set()
+            with contextlib.suppress(BaseException):
+                await task
+
+        with contextlib.suppress(Exception):
+            self.hub.submit(stop(), 10.0)
+
+
+_HUB = _McpHub()
+
+
+def close_mcp_sessions() -> None:
+    """Close the sessions to every MCP server this process opened (they reopen when next needed)."""
+    _HUB.close()
+
+
+def _leaf_message(exc: BaseException) -> str:
+    """The innermost message of an exception (task groups wrap the real cause in exception groups)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _content_text(content: Any) -> str:
+    """The text of a tool message's content (a string, or LangChain content blocks)."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content or []:
+        if isinstance(block, dict) and block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+        elif isinstance(block, str):
+            parts.append(block)
+        else:
+            kind = block.get("type", "content") if isinstance(block, dict) else type(block).__name__
+            parts.append(f"[{kind} omitted]")
+    return "\n".join(parts)
+
+
+def _mcp_digest(tool: str, inputs: dict[str, Any] | None, value: Any, unit: str | None, statement: str) -> str:
+    """sha256 of what an MCP evidence item records: any later change to it makes verification fail."""
+    import hashlib
+
+    blob = json.dumps({"tool": tool, "inputs": inputs, "value": value, "unit": unit, "statement": statement},
+                      sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _calculator_payload(structured: Any) -> dict[str, Any] | None:
+    """The result when it has the shape of a wardround calculator result (``tools.result_payload``)."""
+    if isinstance(structured, dict) and {"calculator_id", "value", "unit", "inputs_used"} <= set(structured) \
+            and isinstance(structured["inputs_used"], dict):
+        return structured
+    return None
+
+
+def mcp_result_to_evidence(writer: EvidenceWriter, server: str, tool: str, args: dict[str, Any], text: str,
+                           structured: Any = None) -> Evidence:
+    """Record one MCP tool result as ``tool`` evidence (``mcp:<server>/<tool>``), sealed by a sha256.
+
+    ``value`` holds the result as the model saw it (its JSON, or its text). A result shaped like a wardround
+    calculator result also carries its unit and reference, and verification recomputes it with the local
+    calculator.
+    """
+    value = json.dumps(structured, ensure_ascii=False, sort_keys=True, default=str) \
+        if isinstance(structured, dict) else text
+    value = value[:_MCP_TEXT_LIMIT]
+    name = f"{MCP_FAMILY}:{server}/{tool}"
+    calc = _calculator_payload(structured)
+    unit = reference = None
+    if calc is not None:
+        v = calc["value"]
+        shown = f"{v:.4g}" if isinstance(v, float) else str(v)
+        band = f" ({calc['interpretation']})" if calc.get("interpretation") else ""
+        local = _calculator_names().get(str(calc["calculator_id"]), str(calc["calculator_id"]))
+        statement = f"{local} = {shown} {calc['unit']}{band}".replace("  ", " ") + f" [MCP {server}/{tool}]"
+        unit = str(calc["unit"])
+        reference = str(calc["reference"]) if calc.get("reference") else None
+    else:
+        summary = " ".join(text.split())
+        statement = f"{server}/{tool}: " + (summary[:237] + "..." if len(summary) > 240 else summary)
+    inputs = json.loads(json.dumps(args, default=str))
+    return writer.add("tool", statement, tool=name, inputs=inputs, value=value, unit=unit, reference=reference,
+                      sha256=_mcp_digest(name, inputs, value, unit, statement))
+
+
+def verify_mcp_evidence(ev: Evidence) -> str | None:
+    """Re-check MCP evidence: the recorded result is unchanged (sha256), and a calculator result recomputes."""
+    tool = ev.tool or ""
+    if not tool.startswith(f"{MCP_FAMILY}:"):
+        return f"not MCP evidence ({tool!r})"
+    if not ev.sha256:
+        return "MCP evidence without its sha256 seal"
+    if _mcp_digest(tool, ev.inputs, ev.value, ev.unit, ev.statement) != ev.sha256:
+        return f"the recorded result of {tool} has changed since it was recorded (sha256 mismatch)"
+    try:
+        structured = json.loads(ev.value) if isinstance(ev.value, str) and ev.value.startswith("{") else None
+    except ValueError:
+        structured = None
+    calc = _calculator_payload(structured)
+    if calc is None:
+        return None
+    from wardround.tools.calculators import all_calculators, calculate
+
+    cid = str(calc["calculator_id"])
+    if cid not in all_calculators():
+        return None  # a calculator of another server: the seal is what can be checked here
+    try:
+        local = calculate(cid, calc["inputs_used"])
+    except WardroundError as exc:
+        return f"{tool}: the inputs it reports do not recompute with {cid}: {exc}"
+    if not values_match(local.value, calc["value"]) or local.unit != calc["unit"]:
+        return (f"{tool}: {cid} recomputes to {local.value!r} {local.unit} here, not the {calc['value']!r} "
+                f"{calc['unit']} the server returned")
+    return None
+
+
+register_verifier(MCP_FAMILY, verify_mcp_evidence)
+
+
+class McpTools:
+    """The MCP tools one specialist is offered: their OpenAI-format schemas, and the call that records evidence."""
+
+    def __init__(self) -> None:
+        self.schemas: list[dict[str, Any]] = []
+        self.tools: dict[str, tuple[_McpSession, Any]] = {}
+
+    @classmethod
+    def for_specialist(cls, config: WardConfig, specialty: str, taken: set[str], issues: list[str]) -> McpTools:
+        """Connect to the configured servers (once per process) and pick the tools this specialist may use.
+
+        A server that cannot be reached, or a tool whose name is taken or unusable, is left out and said so in
+        ``issues``; the specialist goes on with the other tools.
+        """
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
+        out = cls()
+        calculators = _calculator_ids() if config.use_calculators else set()
+        for server in config.mcp_servers:
+            if server.specialties is not None and specialty not in server.specialties:
+                continue
+            held = _HUB.session(server)
+            if held.broken or held.error:
+                issues.append(f"specialist:{specialty}: MCP server {server.name!r} is unavailable "
+                              f"({held.error or 'its session ended'}); its tools were not offered")
+                continue
+            wanted = None if server.tools is None else {f"{server.name}_{t}" for t in server.tools}
+            if wanted is not None and (missing := sorted(wanted - set(held.tools))):
+                issues.append(f"specialist:{specialty}: MCP server {server.name!r} has no tool "
+                              f"{', '.join(m[len(server.name) + 1:] for m in missing)}")
+            for name, tool in held.tools.items():
+                if wanted is not None and name not in wanted:
+                    continue
+                if name in taken or name in calculators or name in out.tools or not _TOOL_NAME.match(name):
+                    issues.append(f"specialist:{specialty}: MCP tool {name!r} left out (its name is taken or is "
+                                  "not a valid tool name)")
+                    continue
+                try:
+                    schema = convert_to_openai_tool(tool)
+                except Exception as exc:  # an unusable schema leaves that one tool out
+                    issues.append(f"specialist:{specialty}: MCP tool {name!r} left out ({_leaf_message(exc)})")
+                    continue
+                schema["function"]["description"] = (f"[MCP server {server.name}] "
+                                                      f"{schema['function'].get('description') or ''}").strip()
+                out.schemas.append(schema)
+                out.tools[name] = (held, tool)
+        return out
+
+    def call(self, name: str, args: dict[str, Any], writer: EvidenceWriter) -> dict[str, Any]:
+        """Call an MCP tool; its result becomes evidence under the specialist's prefix (errors raise ValueError)."""
+        held, tool = self.tools[name]
+        try:
+            message = held.call(tool, args)
+        except TimeoutError as exc:
+            raise ValueError(f"MCP tool {name} gave {exc}") from None
+        except Exception as exc:  # the session broke: the next consult reconnects
+            held.broken = True
+            raise ValueError(f"MCP tool {name} failed: {_leaf_message(exc)}") from None
+        text = _content_text(getattr(message, "content", message))
+        if getattr(message, "status", "success") == "error":
+            reason = " ".join(text.split())
+            raise ValueError(reason if reason.startswith("error:") else f"error: {name}: {reason}")
+        artifact = getattr(message, "artifact", None)
+        structured = artifact.get("structured_content") if isinstance(artifact, dict) else None
+        server = held.server.name
+        ev = mcp_result_to_evidence(writer, server, name[len(server) + 1:], args, text, structured)
+        result: Any = structured if isinstance(structured, dict) else text[:_MCP_TEXT_LIMIT]
+        return {"evidence_id": ev.id, "tool": name, "result": result}
+
+
+def _calculator_ids() -> set[str]:
+    return set(_calculator_names())
+
+
+def _calculator_names() -> dict[str, str]:
+    """Calculator id -> display name of the local calculators."""
+    from wardround.tools.calculators import all_calculators
+
+    return {cid: c.name for cid, c in all_calculators().items()}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def main() -> None:
 from wardround.cli import calc as _calc  # noqa: E402
 from wardround.cli import eval as _eval  # noqa: E402
 from wardround.cli import kb as _kb  # noqa: E402
+from wardround.cli import mcp as _mcp  # noqa: E402
 from wardround.cli import run as _run  # noqa: E402
 from wardround.cli import segment as _segment  # noqa: E402
 
@@ -49,3 +50,4 @@ app.add_typer(_calc.app, name="calc")
 app.add_typer(_eval.app, name="eval")
 app.add_typer(_kb.app, name="kb")
 app.add_typer(_segment.app, name="segment")
+app.command("mcp")(_mcp.mcp_command)
