@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wardround import display
 from wardround.demographics import extract_demographics
 from wardround.errors import CaseError, UnitError
+from wardround.fhir.provenance import FhirRecord
 from wardround.settings import env_int
 from wardround.units import ANALYTES, DIMENSIONS, find_analyte, normalize_unit
 
@@ -334,6 +335,8 @@ class Case(BaseModel):
     imaging: list[ImagingStudy] = Field(default_factory=list, max_length=64)
     question: str | None = None
     options: dict[str, str] | None = None
+    #: For a case read from a FHIR Bundle: the bundle and, per field, the element it cites (``wardround.fhir``).
+    fhir: FhirRecord | None = None
 
     @field_validator("age", mode="before")
     @classmethod
@@ -374,6 +377,8 @@ class Case(BaseModel):
         if not isinstance(data, dict):
             raise CaseError("case", f"expected a JSON object at the top level, not {type(data).__name__}",
                             "wrap the case fields in {...}")
+        if "resourceType" in data:  # a FHIR resource: read as a Bundle (a clear error for any other resource)
+            return load_fhir(data).case
         data = {k: v for k, v in data.items() if k not in GOLD_KEYS}
         try:
             case = cls.model_validate(data)
@@ -390,10 +395,24 @@ class Case(BaseModel):
         A gold-label block in the file is ignored (``load_case_file`` returns it beside the case).
         """
         p = Path(path)
+        if _looks_like_fhir(p):
+            return load_fhir(p).case
         note, data = _read_case_file(p)
         if note is not None:
             return cls.from_text(note, id=p.stem)
+        if isinstance(data, dict) and "resourceType" in data:
+            return load_fhir(data, path=p).case
         return cls.from_dict(data, base_dir=p.parent, check_paths=check_paths)
+
+    @classmethod
+    def from_fhir(cls, bundle: Any, *, encounter: str | None = None) -> Case:
+        """Build a case from a FHIR R4 Bundle (path, JSON text, dict or ``fhir.resources`` model).
+
+        The case is built around one encounter (the latest, or ``encounter``: its id); see ``wardround.fhir``.
+        Conditions recorded at that encounter are its answer and never enter the case (``load_fhir`` returns
+        them as the gold label).
+        """
+        return load_fhir(bundle, encounter=encounter).case
 
     @classmethod
     def from_text(cls, text: str, *, id: str = "case", **fields: Any) -> Case:
@@ -457,7 +476,10 @@ class Case(BaseModel):
         Each is one line naming the field; the ward round reports them with its other issues, so a value is never
         dropped in silence.
         """
-        return [f"labs[{i}]: {text}" for i, lab in enumerate(self.labs) if (text := lab.issue())]
+        issues = [f"labs[{i}]: {text}" for i, lab in enumerate(self.labs) if (text := lab.issue())]
+        if self.fhir is not None:  # what a FHIR bundle held that the case could not use is reported too
+            issues.extend(f"FHIR: {text}" for text in self.fhir.issues)
+        return issues
 
     def lab(self, analyte: str) -> Lab | None:
         """The last lab whose name resolves to ``analyte`` (canonical name), or ``None``."""
@@ -535,18 +557,52 @@ def read_expected(data: Any) -> Expected | None:
         raise CaseError(f"expected.{err.field}", err.problem, fix, err.value) from None
 
 
-def load_case_file(path: str | Path, *, check_paths: bool = True) -> CaseFile:
+def load_case_file(path: str | Path, *, check_paths: bool = True, encounter: str | None = None) -> CaseFile:
     """Load a case file into its ``Case`` and, separately, its gold label (``None`` when it has none).
 
     The gold label never enters the case: an agent given ``CaseFile.case`` cannot see the target. A ``.txt``
-    note has no gold label.
+    note has no gold label. A FHIR Bundle (JSON with ``resourceType``) is read by ``load_fhir`` around the
+    latest encounter, or ``encounter``.
     """
     p = Path(path)
+    if _looks_like_fhir(p):  # a large FHIR export: read by the FHIR reader, which has its own size limit
+        return load_fhir(p, encounter=encounter)
     note, data = _read_case_file(p)
+    if isinstance(data, dict) and "resourceType" in data:
+        return load_fhir(data, encounter=encounter, path=p)
+    if encounter is not None:
+        raise CaseError("encounter", f"{p.name} is not a FHIR Bundle; an encounter is chosen only in a bundle",
+                        "drop --encounter, or give a FHIR Bundle")
     if note is not None:
         return CaseFile(case=Case.from_text(note, id=p.stem))
     case = Case.from_dict(data, base_dir=p.parent, check_paths=check_paths)
     return CaseFile(case=case, expected=read_expected(data))
+
+
+def _looks_like_fhir(p: Path) -> bool:
+    """Whether a ``.json`` file over the case-file size limit is a FHIR resource (``"resourceType"`` in its first
+    4 KB): a patient's export may be larger than a case file, and the FHIR reader has its own limit."""
+    if p.suffix.lower() != ".json" or not p.is_file() or p.stat().st_size <= MAX_CASE_FILE_BYTES:
+        return False
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return b'"resourceType"' in head
+
+
+def load_fhir(bundle: Any, *, encounter: str | None = None, path: str | Path | None = None) -> CaseFile:
+    """Read a FHIR R4 Bundle into a ``CaseFile``: the case around one encounter and, apart, its gold label.
+
+    The gold label is the Conditions recorded at that encounter (they never enter the case). ``path`` is the
+    file the parsed ``bundle`` came from: citations then re-check against that file. See ``wardround.fhir``.
+    """
+    from wardround.fhir.reader import read_bundle
+
+    read = read_bundle(bundle, encounter=encounter, validate=Case.model_validate, path=path)
+    expected = Expected.model_validate(read.expected) if read.expected else None
+    return CaseFile(case=read.case, expected=expected)
 
 
 def _read_case_file(p: Path) -> tuple[str | None, Any]:
@@ -592,7 +648,7 @@ def _read_case_file(p: Path) -> tuple[str | None, Any]:
         except ValueError as exc:  # e.g. an integer literal longer than Python converts
             raise CaseError("file", f"unreadable JSON in {p.name}: {' '.join(str(exc).split())[:120]}",
                             "fix the JSON value") from None
-    if isinstance(data, dict) and "id" not in data:
+    if isinstance(data, dict) and "id" not in data and "resourceType" not in data:  # a FHIR id is the bundle's
         data = {"id": p.stem, **data}
     return None, data
 

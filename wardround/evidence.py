@@ -8,7 +8,8 @@ in parallel without any coordination between them.
 
 A citation is valid when (DESIGN.md): the id exists; a quoted note span equals the note text at the recorded
 offsets; a structured field still holds the recorded value; a calculator result recomputes to the same value
-from its recorded inputs; an imaging artifact's hash matches.
+from its recorded inputs; an imaging artifact's hash matches. Field and note evidence of a case read from a FHIR
+Bundle also re-check against the bundle: the cited resource element must still yield the case's value.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ _VERIFIER_MODULES: dict[str, str] = {
     "segmentation": "wardround.tools.segmentation",
     "bayes": "wardround.knowledge.bayes",
     "posterior": "wardround.reasoning.engine",
+    "mcp": "wardround.agents.llm_agents",  # results of configured MCP servers' tools (sealed by sha256)
 }
 
 
@@ -184,6 +186,10 @@ def _check_kind(ev: Evidence, case: Case | None) -> str | None:
         actual = case.note[start:end]
         if actual != ev.quote:
             return f"quote {ev.quote!r} does not match the note at {start}-{end} ({actual!r})"
+        if case.fhir is not None:  # a note read from FHIR attachments re-checks against the bundle
+            from wardround.fhir.verify import check_note
+
+            return check_note(case.fhir, case.note, (start, end))
         return None
     if ev.kind == "field":
         if case is None:
@@ -198,6 +204,10 @@ def _check_kind(ev: Evidence, case: Case | None) -> str | None:
             return None if ev.value in actual else f"{ev.value!r} is not in case field {ev.field!r}"
         if not values_match(actual, ev.value):
             return f"case field {ev.field!r} holds {actual!r}, not the recorded {ev.value!r}"
+        if case.fhir is not None:  # a field read from FHIR re-checks against the element it cites
+            from wardround.fhir.verify import check_field
+
+            return check_field(case.fhir, ev.field, actual)
         return None
     if ev.kind == "tool":
         if not ev.tool:

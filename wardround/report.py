@@ -233,6 +233,16 @@ class WardResult(BaseModel):
         """Plain-text report of the diagnosis (``wardround.render.render_result_text``)."""
         return display.to_text(self)
 
+    def to_fhir(self) -> Any:
+        """The result as a FHIR R4 ``DiagnosticReport`` (a ``fhir.resources`` R4B model, validated).
+
+        Each condition of the differential is a contained Observation with its ICD-10 code, probability and the
+        evidence it rests on (FHIR resources cited where the case came from a bundle); see ``wardround.fhir``.
+        """
+        from wardround.fhir.writer import to_diagnostic_report
+
+        return to_diagnostic_report(self)
+
     def to_markdown(self) -> str:
         """Markdown report of the diagnosis (``wardround.render.render_result_markdown``)."""
         return display.to_markdown(self)
