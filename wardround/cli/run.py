@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import sqlite3
 import sys
 from pathlib import Path
@@ -28,7 +29,8 @@ def run_command(
     thread_id: Annotated[str | None, typer.Option("--thread-id", help="Checkpoint thread id (with --db); default a "
                                                   "fresh id per run. A thread that already holds a ward round "
                                                   "is refused.")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="SQLite checkpoint file; a thread can resume from it.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Checkpoint store a thread can resume from: a SQLite file "
+                                           "path or a postgresql:// URL.")] = None,
     review: Annotated[bool, typer.Option("--review", help="Pause at the attending for human review (needs --db).")] = False,
     max_specialists: Annotated[int, typer.Option("--max-specialists", min=1, max=12)] = 3,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
@@ -36,6 +38,8 @@ def run_command(
     knowledge_extra: Annotated[list[Path] | None, typer.Option("--knowledge-extra", help="Folder that extends the "
                                                                "knowledge base (repeatable).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    encounter: Annotated[str | None, typer.Option("--encounter", help="FHIR Bundle only: the Encounter id to "
+                                                  "build the case around (default the latest).")] = None,
     log_text: Annotated[bool, typer.Option("--log-text", help="Let logs carry note text (off: every log line is "
                                            "scrubbed of the case's note and of PHI patterns).")] = False,
 ) -> None:
@@ -48,18 +52,19 @@ def run_command(
 
         logs = stack.enter_context(scrubbed_logs(enabled=not log_text))
         expected: Expected | None = None
-        c, expected = _read_case_argument(case)
+        c, expected = _read_case_argument(case, encounter)
         if logs is not None:
             logs.add_source(c.note, c.chief_complaint, c.question)
         if review and db is None:
-            fail("--review", "human review needs a checkpoint to resume from", "add --db PATH")
+            fail("--review", "human review needs a checkpoint to resume from",
+                 "add --db PATH (a SQLite file) or --db postgresql://...")
         cfg = WardConfig(model=model, triage_model=triage_model, specialist_model=specialist_model,
                          attending_model=attending_model, max_specialists=max_specialists, human_review=review,
                          knowledge=str(knowledge) if knowledge else None,
                          knowledge_extra=[str(p) for p in knowledge_extra or []])
         db_problem = _db_problem(db) if db is not None else None
         if db_problem is not None and review:
-            fail("--db", f"{str(db)!r}: {db_problem}", _DB_FIX)
+            fail("--db", f"{_db_label(db)!r}: {db_problem}", _db_fix(db))
         tid = thread_id or new_thread_id()
         config = {"configurable": {"ward": cfg.model_dump(mode="json"), "thread_id": tid}}
         inputs = {"case": c}
@@ -73,10 +78,10 @@ def run_command(
         state: dict | None = None
         with _graph(use_db) as graph:
             if use_db is not None:
-                check_thread_free(graph, tid, where=repr(str(db)))
+                check_thread_free(graph, tid, where=repr(_db_label(use_db)))
             try:
                 state = invoke(graph)
-            except sqlite3.Error as exc:
+            except _db_errors() as exc:
                 if use_db is None or review:
                     raise
                 db_problem, use_db = f"{type(exc).__name__}: {exc}", None
@@ -91,18 +96,53 @@ def run_command(
         result = result_from_state(state)
         _print_result(result, as_json, markdown, expected)
         if db_problem is not None:
-            error_line(f"--db: {str(db)!r}: {db_problem}; the result above was printed but not saved to a "
-                       f"checkpoint; {_DB_FIX}")
+            error_line(f"--db: {_db_label(db)!r}: {db_problem}; the result above was printed but not saved to a "
+                       f"checkpoint; {_db_fix(db)}")
             raise typer.Exit(2)
         if not result.verified:
             raise typer.Exit(1)
 
 
 _DB_FIX = "give a writable SQLite file, e.g. --db runs/ward.sqlite (or omit --db)"
+_PG_FIX = ("check that the PostgreSQL server is running and the URL's user, host, port and database are right, "
+           "e.g. --db postgresql://ward@localhost:5432/wardround (password via PGPASSWORD or ~/.pgpass)")
 
 
-def _db_problem(db: Path) -> str | None:
-    """Why ``db`` cannot hold checkpoints (not a SQLite file, unwritable, a folder...), or ``None`` when it can."""
+def _is_postgres(db: str | Path | None) -> bool:
+    from wardround.graphs.checkpoint import is_postgres_url
+
+    return is_postgres_url(db)
+
+
+def _db_label(db: str | Path) -> str:
+    """``db`` as shown to the user: a PostgreSQL URL with its password masked, a SQLite path as given."""
+    if _is_postgres(db):
+        from wardround.graphs.checkpoint import redact_url
+
+        return redact_url(str(db))
+    return str(db)
+
+
+def _db_fix(db: str | Path) -> str:
+    return _PG_FIX if _is_postgres(db) else _DB_FIX
+
+
+def _db_errors() -> tuple[type[Exception], ...]:
+    """The exceptions a checkpoint store raises when it fails mid-run (SQLite's, and psycopg's if installed)."""
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
+def _db_problem(db_arg: str | Path) -> str | None:
+    """Why ``db_arg`` cannot hold checkpoints (unreachable server, not a SQLite file, unwritable...), or ``None``."""
+    if _is_postgres(db_arg):
+        from wardround.graphs.checkpoint import postgres_problem
+
+        return postgres_problem(str(db_arg).strip())
+    db = Path(db_arg)
     if db.is_dir():
         return "is a folder, not a SQLite file"
     try:
@@ -143,7 +183,7 @@ def looks_like_path(arg: str) -> bool:
     return s.lower().endswith(_CASE_SUFFIXES) or s.startswith(("/", "./", "../", "~"))
 
 
-def _read_case_argument(arg: str) -> tuple[Any, Any]:
+def _read_case_argument(arg: str, encounter: str | None = None) -> tuple[Any, Any]:
     """(case, gold label or None) from the ``run`` argument: an existing case file, else note text.
 
     A missing file is reported as such, never read as a one-line note.
@@ -161,17 +201,20 @@ def _read_case_argument(arg: str) -> tuple[Any, Any]:
             fail("case", f"{arg!r} is a folder", "give a case file (.json, .yaml or .txt)")
         if p.suffix.lower() not in _CASE_SUFFIXES:
             fail("case", f"{arg!r} is not a case file", "give a .json, .yaml or .txt case file")
-        loaded = load_case_file(p)  # the gold label is read beside the case, never into it
+        loaded = load_case_file(p, encounter=encounter)  # the gold label is read beside it, never into it
         return loaded.case, loaded.expected
     if looks_like_path(arg):
         fail("path", f"case file {arg!r} does not exist (file not found)",
              "check the path; note text given on the command line needs spaces between its words")
+    if encounter is not None:
+        fail("--encounter", "chooses an encounter of a FHIR Bundle file, not of note text", "drop --encounter")
     return as_case(arg), None
 
 
 def review_command(
     thread_id: Annotated[str, typer.Argument(help="Thread id of the paused ward round.")],
-    db: Annotated[Path, typer.Option("--db", help="SQLite checkpoint file holding the thread.")],
+    db: Annotated[str, typer.Option("--db", help="Checkpoint store holding the thread: the SQLite file or "
+                                    "postgresql:// URL of the paused run.")],
     approve: Annotated[bool, typer.Option("--approve", help="Approve the primary diagnosis.")] = False,
     override: Annotated[str | None, typer.Option("--override", help="Condition to make primary instead.")] = None,
     comment: Annotated[str, typer.Option("--comment", help="Reviewer's comment, recorded in the report.")] = "",
@@ -187,11 +230,11 @@ def review_command(
 
         if approve == (override is not None):
             fail("--approve/--override", "give exactly one of them", "e.g. --approve or --override 'Pneumonia'")
-        if not db.is_file():
-            fail("--db", f"checkpoint file {str(db)!r} does not exist", "use the --db of the paused run")
+        if not _is_postgres(db) and not Path(db).is_file():
+            fail("--db", f"checkpoint file {db!r} does not exist", "use the --db of the paused run")
         problem = _db_problem(db)
         if problem is not None:
-            fail("--db", f"{str(db)!r}: {problem}", "use the --db of the paused run")
+            fail("--db", f"{_db_label(db)!r}: {problem}", "use the --db of the paused run")
         answer = {"action": "approve"} if approve else {"action": "override", "primary": override}
         answer.update(reviewer=reviewer, comment=comment)
         with _graph(db) as graph:
@@ -225,15 +268,15 @@ def graph_command() -> None:
 
 
 @contextlib.contextmanager
-def _graph(db: Path | None):
+def _graph(db: str | Path | None):
     from wardround.graphs.ward import build_graph
 
     if db is None:
         yield build_graph()
         return
-    from wardround.graphs.checkpoint import sqlite_checkpointer
+    from wardround.graphs.checkpoint import open_checkpointer
 
-    with sqlite_checkpointer(db) as saver:
+    with open_checkpointer(db) as saver:
         yield build_graph(checkpointer=saver)
 
 
@@ -350,7 +393,7 @@ def plain(text: Any) -> str:
     return escape(CONTROL_CHARS.sub("", str(text)))
 
 
-def _print_pending(snapshot: Any, thread_id: str, db: Path, as_json: bool) -> None:
+def _print_pending(snapshot: Any, thread_id: str, db: str | Path, as_json: bool) -> None:
     payload = [i.value for t in snapshot.tasks for i in t.interrupts]
     if as_json:
         typer.echo(json.dumps({"status": "awaiting_review", "thread_id": thread_id, "interrupt": payload}, indent=2))
@@ -360,7 +403,7 @@ def _print_pending(snapshot: Any, thread_id: str, db: Path, as_json: bool) -> No
                   f"[bold]{plain(info.get('primary', '?'))}[/]", highlight=False)
     for line in info.get("differential", []):
         console.print(f"  - {plain(line)}", highlight=False)
-    console.print(f"Resume with: wardround review {plain(thread_id)} --db {plain(db)} --approve  "
+    console.print(f"Resume with: wardround review {plain(thread_id)} --db {plain(shlex.quote(_db_label(db)))} --approve  "
                   "(or --override 'Condition name' --comment '...')", highlight=False)
 
 
