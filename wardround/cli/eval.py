@@ -23,10 +23,18 @@ def medcalc_command(
     assume_normal: Annotated[bool, typer.Option(
         "--assume-normal/--no-assume-normal",
         help="MedCalc-Bench's convention: unmentioned findings are absent/normal")] = True,
-    model: Annotated[str, typer.Option("--model", help="oracle and note modes run the calculators, no chat "
-                                                       "model: only 'rules' is accepted")] = "rules",
+    model: Annotated[str, typer.Option("--model", help="'rules': the rules extractor fills the calculator; a "
+                                                       "chat-model spec (note mode, e.g. openai:gpt-4o-mini): the "
+                                                       "model chooses and fills, wardround verifies every quoted "
+                                                       "span and unit and computes")] = "rules",
+    model_mode: Annotated[str, typer.Option(
+        "--model-mode", help="with a chat model: full (the model fills every input, disagreements with the rules "
+                             "are reported) or hybrid (the rules fill, the model completes only what they left "
+                             "missing, one call per item)")] = "full",
+    prices: Annotated[Path | None, typer.Option(
+        "--prices", help="price table YAML/JSON {model: {input, output}} in USD per 1M tokens")] = None,
     concurrency: Annotated[int | None, typer.Option(
-        "--concurrency", min=1, help="items in flight at once (default: 1, the calculators are CPU-bound)")] = None,
+        "--concurrency", min=1, help="items in flight at once (default: 1 for the calculators, which are CPU-bound; 4 with a chat model)")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N rows")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="seconds per item attempt")] = 300.0,
     retries: Annotated[int, typer.Option("--retries", min=0, help="retries of a transient error per item")] = 3,
@@ -58,9 +66,20 @@ def medcalc_command(
     from rich.console import Console
     from rich.table import Table
 
-    if model.strip().lower() not in ("rules", "calculators"):
-        typer.echo(f"error: --model: {model!r}: MedCalc-Bench oracle and note modes run the calculators without a "
-                   "chat model; use --model rules", err=True)
+    rules = model.strip().lower() in ("rules", "calculators")
+    if not rules and mode != "note":
+        typer.echo(f"error: --model: {model!r}: oracle mode feeds the gold entities to the calculators, no model "
+                   "reads anything; use --mode note with a chat model, or --model rules", err=True)
+        raise typer.Exit(2)
+    if model_mode not in ("full", "hybrid"):
+        typer.echo(f"error: --model-mode: {model_mode!r} is not a model mode; use full or hybrid", err=True)
+        raise typer.Exit(2)
+    if rules and model_mode == "hybrid":
+        typer.echo("error: --model-mode: hybrid completes the rules with a chat model; give --model "
+                   "provider:name (e.g. openai:gpt-4o-mini)", err=True)
+        raise typer.Exit(2)
+    if prices is not None and not prices.is_file():
+        typer.echo(f"error: --prices: file {str(prices)!r} does not exist", err=True)
         raise typer.Exit(2)
 
     # Both modes run through the evaluation runner (resume, manifest, bootstrap CI); the per-row work and the
@@ -74,7 +93,20 @@ def medcalc_command(
     if corrected is not None:
         check_columns(corrected, CORRECTED_COLUMNS, "--corrected")
     try:
-        task = medcalc_task(data, mode=mode, corrected=corrected, assume_normal=assume_normal, limit=limit)
+        extra: dict = {}
+        if prices is not None:
+            from wardround.evals.tasks import sha256_file
+            from wardround.llm import load_prices
+
+            table = load_prices(prices)
+            extra["prices"] = {"path": str(prices.resolve()), "sha256": sha256_file(prices),
+                               "models": {k: v.model_dump() for k, v in table.items()}}
+        task = medcalc_task(data, mode=mode, corrected=corrected, assume_normal=assume_normal, limit=limit,
+                            model="rules" if rules else model, model_mode=model_mode)
+        if not rules:  # a missing key or an unknown provider fails here, on one line, before any item runs
+            from wardround.llm import get_client
+
+            get_client(model)
         with exclusive_out(out), scrubbed_logs(enabled=not log_text) as logs:
             if logs is not None:
                 for item in task.items:
@@ -82,7 +114,8 @@ def medcalc_command(
             summary = run_task(task, out, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries,
                                                      backend=backend, ray_address=ray_address, seed=seed,
                                                      retry_errors=retry_errors, overwrite=overwrite,
-                                                     progress=False if quiet else None, log_text=log_text))
+                                                     progress=False if quiet else None, log_text=log_text),
+                               manifest_extra=extra)
     except WardroundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -110,6 +143,17 @@ def medcalc_command(
     ci = summary.get("accuracy_ci95")
     if ci:
         typer.echo(f"accuracy 95% bootstrap CI: {pct(ci[0])} to {pct(ci[1])}")
+    if summary.get("model"):
+        tok = summary.get("tokens") or {}
+        typer.echo(f"model {summary['model']} ({summary.get('model_mode')}): {summary.get('model_calls', 0)} calls, "
+                   f"tokens in/out {tok.get('input', 0)}/{tok.get('output', 0)}, "
+                   f"cost ${(summary.get('cost_usd') or {}).get('total', 0):.4f}")
+        reasons = ", ".join(f"{k} {v}" for k, v in (summary.get("rejected_by_reason") or {}).items())
+        typer.echo(f"model inputs: {summary.get('model_inputs_accepted', 0)} verified, "
+                   f"{summary.get('model_inputs_rejected', 0)} rejected and not computed on"
+                   + (f" ({reasons})" if reasons else "")
+                   + f"; {summary.get('disagreements', 0)} disagreements with the rules extractor in "
+                   f"{summary.get('items_with_disagreements', 0)} items")
     typer.echo(f"wrote {out / 'items.jsonl'} and {out / 'summary.json'}")
 
 
