@@ -185,6 +185,10 @@ def _ray_execute(solver_scorer: tuple[Solver, Scorer], items: list[EvalItem]) ->
     return out
 
 
+#: Seconds a Ray task may wait for a worker before its own time counts: the clock starts at submission, and
+#: starting a worker process (after a cancelled task killed one) takes seconds on a busy machine.
+RAY_START_GRACE = 5.0
+
 #: Most items one Ray task carries. A task costs a few milliseconds of scheduling and serialisation whatever it
 #: does; batching spreads that over many fast items, while the guided size (remaining items / (4 x concurrency))
 #: shrinks to one item per task towards the end, so no worker is left holding a long batch while others idle.
@@ -228,8 +232,9 @@ class RayBackend:
             on_done: OnDone) -> None:
         """Submit batches, collect as they finish, resubmit transient failures, cancel batches over the timeout.
 
-        A batch's timeout is the per-item timeout times its size; a batch over it is cancelled and its items
-        go back one per task, so the item that hangs is the one recorded as timed out.
+        A batch's timeout is the per-item timeout times its size (plus ``RAY_START_GRACE`` for a worker to
+        start); a batch over it is cancelled and its items go back one per task, so the item that hangs is the
+        one recorded as timed out.
         """
         ray = self._ray()
         remote = ray.remote(num_cpus=self.num_cpus, max_retries=0)(_ray_execute)
@@ -294,7 +299,7 @@ class RayBackend:
             if policy.timeout:
                 now = time.monotonic()
                 for ref, (batch, submitted) in list(inflight.items()):
-                    if now - submitted <= policy.timeout * len(batch):
+                    if now - submitted <= policy.timeout * len(batch) + RAY_START_GRACE:
                         continue
                     inflight.pop(ref)
                     ray.cancel(ref, force=True)
