@@ -143,6 +143,9 @@ def medcalc_command(
     ci = summary.get("accuracy_ci95")
     if ci:
         typer.echo(f"accuracy 95% bootstrap CI: {pct(ci[0])} to {pct(ci[1])}")
+    if summary.get("convention"):
+        typer.echo(f"convention: {summary['convention']} ({summary.get('items_with_assumed_inputs', 0)} items, "
+                   f"{summary.get('assumed_inputs', 0)} inputs filled by it)")
     if summary.get("model"):
         tok = summary.get("tokens") or {}
         typer.echo(f"model {summary['model']} ({summary.get('model_mode')}): {summary.get('model_calls', 0)} calls, "

@@ -126,6 +126,10 @@ class MedCalcAggregate:
         summary.update({"mode": self.mode, "data": self.data, "corrected": self.corrected,
                         "assume_normal": self.assume_normal})
         if self.mode == "note":
+            from wardround.evals.medcalc_note import assumption_report
+
+            # a score is never read without knowing how many of its inputs the convention filled
+            summary.update(assumption_report(results, "assume_normal" if self.assume_normal else "strict"))
             summary.update({
                 "policy": "assume_normal" if self.assume_normal else "strict",
                 "calculator_chosen": sum(1 for i in results if i.calculator_id is not None),
