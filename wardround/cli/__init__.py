@@ -37,6 +37,7 @@ def main() -> None:
 
 # Sub-commands register after ``app`` exists; each module imports its heavy code lazily.
 from wardround.cli import calc as _calc  # noqa: E402
+from wardround.cli import encounter as _encounter  # noqa: E402
 from wardround.cli import eval as _eval  # noqa: E402
 from wardround.cli import kb as _kb  # noqa: E402
 from wardround.cli import mcp as _mcp  # noqa: E402
@@ -51,3 +52,4 @@ app.add_typer(_eval.app, name="eval")
 app.add_typer(_kb.app, name="kb")
 app.add_typer(_segment.app, name="segment")
 app.command("mcp")(_mcp.mcp_command)
+app.command("encounter")(_encounter.encounter_command)

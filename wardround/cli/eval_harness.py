@@ -172,14 +172,35 @@ def ddxplus_command(data: Data, out: Out,
                     timeout: Timeout = 300.0, retries: Retries = 3, backend: Backend = "local",
                     ray_address: RayAddress = None, prices: Prices = None, seed: Seed = 0, quiet: Quiet = False,
                     retry_errors: RetryErrors = False, overwrite: Overwrite = False, debug: Debug = False,
-                    log_text: LogText = False) -> None:
+                    log_text: LogText = False,
+                    interactive: Annotated[bool, typer.Option(
+                        "--interactive", help="sequential setting: the initial evidence first, then one question "
+                                              "per turn (rules EIG doctor, cross-fitted)")] = False,
+                    max_turns: Annotated[int, typer.Option(
+                        "--max-turns", min=0, help="--interactive: questions allowed after the initial "
+                                                   "evidence")] = 30,
+                    folds: Annotated[int, typer.Option(
+                        "--folds", min=2, help="--interactive: cross-fitting folds (reasoner fitted and stopping "
+                                               "rule tuned on the other folds)")] = 2,
+                    test_prices: Annotated[Path | None, typer.Option(
+                        "--test-prices", help="--interactive: CSV test price table (test_name, cpt_code, price; "
+                                              "approximate)")] = None,
+                    visit_fee: Annotated[float, typer.Option(
+                        "--visit-fee", min=0, help="--interactive: US$ per question round")] = 300.0) -> None:
     """DDXPlus patients CSV with the embedded DDXPlus reasoner: top-1/3/5 and differential precision/recall/F1."""
     from wardround.cli.common import fail, handle_errors
 
     check_file(data, "--data")
     check_file(fit, "--fit")
+    check_file(test_prices, "--test-prices")
     if model != "rules":
         fail("--model", f"{model!r}: DDXPlus runs on the embedded DDXPlus reasoner only", "use --model rules")
+    if interactive:
+        with handle_errors(debug):
+            ddxplus_interactive(data, out, kb_dir=kb_dir, fit=fit, limit=limit, max_turns=max_turns, folds=folds,
+                                seed=seed, test_prices=test_prices, visit_fee=visit_fee, quiet=quiet,
+                                overwrite=overwrite)
+        return
     with handle_errors(debug):
         from wardround.evals.datasets.ddxplus import ddxplus_task
 
@@ -187,6 +208,83 @@ def ddxplus_command(data: Data, out: Out,
         run_and_report(task, out, concurrency=concurrency, timeout=timeout, retries=retries, backend=backend,
                        ray_address=ray_address, prices=prices, seed=seed, quiet=quiet, retry_errors=retry_errors,
                        overwrite=overwrite, log_text=log_text)
+
+
+INTERACTIVE_METRICS = ("IL", "GTPA@1", "GTPA@3", "GTPA@5", "GTPA", "DDR", "DDP", "DDF1", "DDR@5", "DDP@5", "DDF1@5",
+                       "ddx_f1_fullset", "cost_usd")
+
+
+def ddxplus_interactive(data: Path, out: Path, *, kb_dir: Path | None, fit: Path | None, limit: int | None,
+                        max_turns: int, folds: int, seed: int, test_prices: Path | None, visit_fee: float,
+                        quiet: bool, overwrite: bool) -> None:
+    """`--interactive`: cross-fitted encounters, DDXPlus-paper metrics, per-turn records, the accuracy-IL curve.
+
+    Writes OUT/items.jsonl (one encounter per line and objective, every turn with its cumulative cost),
+    OUT/summary.json, OUT/summary.md and OUT/accuracy_vs_il.png. A rerun into the same OUT needs --overwrite.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from wardround.cli.common import exclusive_out, fail
+    from wardround.encounters import PriceTable, load_price_table
+    from wardround.encounters.ddxplus_eval import interactive_eval, plot_curve
+    from wardround.evals.ddxplus import DDXPlusRelease, load_ddxplus
+
+    summary_path = out / "summary.json"
+    if summary_path.exists() and not overwrite:
+        fail("--out", f"{str(out)!r} already holds an interactive run", "use --overwrite or another --out")
+    release = DDXPlusRelease.from_dir(kb_dir if kb_dir is not None else data.parent)
+    items = load_ddxplus(data, release=release, limit=limit)
+    train = load_ddxplus(fit, release=release) if fit is not None else None
+    prices = (load_price_table(test_prices, visit_fee_usd=visit_fee) if test_prices is not None
+              else PriceTable(visit_fee_usd=visit_fee))
+    out.mkdir(parents=True, exist_ok=True)
+    with exclusive_out(out):
+        records = (out / "items.jsonl").open("w", encoding="utf-8")
+        count = {"n": 0}
+
+        def on_result(objective: str, item: Any, result: Any) -> None:
+            rec = {"id": item.id, "objective": objective, "gold": item.pathology,
+                   "predicted": result.ranked[0][0] if result.ranked else None, "questions": result.questions,
+                   "cost_usd": result.cost_usd, "stop_reason": result.stop_reason, "verified": result.verified,
+                   "differential": result.differential,
+                   "turns": [{"turn": t.turn, "ask": t.action.target, "answer": t.answer.codes or t.answer.status,
+                              "evidence": t.evidence_id, "cumulative_cost_usd": t.cumulative_cost_usd}
+                             for t in result.turns]}
+            records.write(json.dumps(rec, default=str) + "\n")
+            count["n"] += 1
+            if not quiet and count["n"] % 100 == 0:
+                typer.echo(f"  {count['n']} encounters ...", err=True)
+
+        try:
+            reports = interactive_eval(items, release, max_turns=max_turns, folds=folds, seed=seed, prices=prices,
+                                       on_result=on_result, fit=train)
+        finally:
+            records.close()
+        png = plot_curve(reports["pathology"], out / "accuracy_vs_il.png")
+        summary = {"task": "ddxplus-interactive", "data": str(data), "n": len(items), "max_turns": max_turns,
+                   "folds": folds, "seed": seed, "doctor": "rules-eig", "prices": prices.source or "none (visit fee only)",
+                   "prices_note": prices.note, "visit_fee_usd": prices.visit_fee_usd,
+                   "reports": {k: r.model_dump(mode="json") for k, r in reports.items()}, "curve_png": str(png)}
+        summary_path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+        table = Table(title=f"DDXPlus interactive: {len(items)} patients, {max_turns}-turn budget, {folds}-fold "
+                            "cross-fitted (out-of-fold)")
+        table.add_column("metric")
+        for objective in reports:
+            table.add_column(f"stop for {objective}", justify="right")
+        for key in INTERACTIVE_METRICS:
+            vals = [reports[o].metrics.get(key) for o in reports]
+            table.add_row(key, *("-" if v is None else f"{v:.4f}" if key != "cost_usd" else f"${v:,.0f}"
+                                 for v in vals))
+        table.add_row("threshold per fold", *(", ".join(f"{t:g}" if t <= 1 else "never"
+                                                         for t in reports[o].thresholds) for o in reports))
+        md = ["| metric | " + " | ".join(f"stop for {o}" for o in reports) + " |",
+              "|---|" + "---|" * len(reports)]
+        for key in INTERACTIVE_METRICS:
+            md.append(f"| {key} | " + " | ".join(str(reports[o].metrics.get(key)) for o in reports) + " |")
+        (out / "summary.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    Console().print(table)
+    typer.echo(f"wrote {out / 'items.jsonl'}, {summary_path}, {out / 'summary.md'}, {png}")
 
 
 def compare_command(
