@@ -69,3 +69,34 @@ def test_kb_lookup_and_prediction_round_trip(kb: Path, tmp_path: Path) -> None:
     assert isinstance(from_jsonable(data, type_path), DDXPlusPrediction)
     with pytest.raises(InputError):
         from_jsonable({}, "os:system")
+
+
+def test_two_stage_differential_model_and_its_small_data_fallback(kb: Path) -> None:
+    import numpy as np
+
+    from wardround.evals.ddxplus.reasoner import STACK_FOLDS, _fit_logistic, _probability
+
+    train = load_ddxplus(kb / "train.csv")
+    items = load_ddxplus(kb / "patients.csv")
+    stacked = DDXPlusReasoner.from_release(kb).fit(train)
+    assert stacked.membership is not None and stacked.membership["stage2"] is not None
+    # stage 2 sees the 49 (here: all) stage-1 probabilities as extra patient columns and 3 extra pair features
+    s1, s2 = stacked.membership["stage1"], stacked.membership["stage2"]
+    assert s2["weights"].shape[0] == s1["weights"].shape[0] + len(stacked.pathologies)
+    assert s2["shared"].shape[0] == s1["shared"].shape[0] + 3
+    small = DDXPlusReasoner.from_release(kb).fit(train[: 4 * STACK_FOLDS - 1])
+    assert small.membership is not None and small.membership["stage2"] is None
+    for reasoner in (stacked, small):
+        for pred in reasoner.predict_many(items):
+            assert pred.differential_names[0] == pred.pathology
+            assert all(0.0 <= p <= 1.0 for _, p in pred.differential)
+    # a warm start changes the path, not the optimum of the (strictly convex) fit
+    x, asked = stacked._encode(train)
+    feats, pair = stacked._features(train), stacked._pair_features(x, stacked._structural(x, asked))
+    y = np.zeros((len(train), len(stacked.pathologies)))
+    for n, it in enumerate(train):
+        for name in it.differential_names:
+            y[n, stacked._pidx[name]] = 1.0
+    cold = _probability(feats, pair, _fit_logistic(feats, pair, y))
+    warm = _probability(feats, pair, _fit_logistic(feats, pair, y, init=s1))
+    assert np.allclose(cold, warm, atol=1e-3)

@@ -22,10 +22,15 @@ Differential (which pathologies to keep):
 - Fit: one logistic model per pathology for "this pathology is in the differential", trained on the
   training patients' DIFFERENTIAL_DIAGNOSIS, with features of the patient (evidence codes, values, body sites
   pooled over left/right, ordinal scales, age band, sex) plus knowledge-base features of the (patient,
-  pathology) pair shared by all pathologies (coverage of the patient's evidences by the pathology's list,
-  evidences it does not explain, structural log-likelihood and rank). L2 penalties keep the per-pathology
-  weights small, so pathologies seen rarely lean on the shared structural features. A pathology is kept when
-  its probability is at least ``KEEP_THRESHOLD``; the top-ranked pathology is always kept.
+  pathology) pair shared by all pathologies (coverage of the patient's evidences by the pathology's list and of
+  the list by the patient's evidences, evidences it does not explain, structural log-likelihood and rank). L2
+  penalties keep the per-pathology weights small, so pathologies seen rarely lean on the shared structural
+  features. The model is stacked in two stages: stage 1 is that model; stage 2 is the same model with stage 1's
+  probabilities of all 49 pathologies added as patient features (which pathologies travel together) and as pair
+  features (the pathology's own stage-1 log-odds, its rank and the expected size of the differential). Stage 2
+  is trained on out-of-fold stage-1 probabilities of the training rows (``STACK_FOLDS`` inner folds), so it
+  learns how far to trust stage 1 on patients stage 1 did not see. A pathology is kept when its stage-2
+  probability is at least ``KEEP_THRESHOLD``; the top-ranked pathology is always kept.
 
 These constants are modelling choices, not clinical facts, and carry no clinical reference.
 """
@@ -70,8 +75,14 @@ AGE_BANDS = (0, 5, 15, 30, 45, 60, 75)
 """Lower bounds (years) of the age bands used as features of the fitted differential model."""
 N_EXPLAIN = 3
 """Number of top-ranked pathologies explained in each prediction."""
+STACK_FOLDS = 2
+"""Inner folds giving the out-of-fold stage-1 probabilities on which the stage-2 differential model is trained."""
+STACK_SEED = 0
+"""Seed of the inner split (fixed, so a fit is reproducible)."""
 PAIR_FEATURES = ("coverage", "unexplained_share", "log1p_unexplained", "all_explained", "structural_loglik",
-                 "structural_top", "log1p_structural_rank")
+                 "structural_top", "log1p_structural_rank", "list_recall", "symptom_list_recall")
+STACK_PAIR_FEATURES = ("stage1_logodds", "log1p_stage1_rank", "stage1_expected_size")
+"""Pair features added in stage 2 (shared weights), after ``PAIR_FEATURES``."""
 
 
 class EvidenceContribution(BaseModel):
@@ -130,7 +141,7 @@ class DDXPlusReasoner:
         self.is_root = self.root == np.arange(m)
         self.is_antecedent = np.array([release.evidences[e].is_antecedent for e in self.evidences])
         self._vocab = self._build_vocab()
-        self.membership: dict[str, np.ndarray] | None = None
+        self.membership: dict[str, Any] | None = None
         self.fit_info: dict[str, Any] = {}
 
     # -- construction -------------------------------------------------------------------------------------
@@ -210,9 +221,13 @@ class DDXPlusReasoner:
         unexplained = x.sum(1, keepdims=True) - explained
         rel = struct - struct.max(1, keepdims=True)
         rank = np.argsort(np.argsort(-struct, axis=1, kind="stable"), axis=1).astype(float)
+        # share of the pathology's own list (all evidences, then symptoms only) that the patient shows
+        list_recall = explained / np.maximum(self.listed.sum(1), 1)[None, :]
+        symptoms = self.symptom_listed.astype(float)
+        symptom_recall = (x @ symptoms.T) / np.maximum(symptoms.sum(1), 1)[None, :]
         return np.stack([explained / n_present, unexplained / n_present, np.log1p(unexplained),
-                         (unexplained == 0).astype(float), rel / 10.0, (rank == 0).astype(float), np.log1p(rank)],
-                        axis=2)
+                         (unexplained == 0).astype(float), rel / 10.0, (rank == 0).astype(float), np.log1p(rank),
+                         list_recall, symptom_recall], axis=2)
 
     # -- fitting ------------------------------------------------------------------------------------------
 
@@ -244,56 +259,28 @@ class DDXPlusReasoner:
         log.info("DDXPlus reasoner fitted on %d patients in %.1f s", len(items), self.fit_info["seconds"])
         return self
 
-    def _fit_membership(self, items: list[DDXPlusItem]) -> dict[str, np.ndarray]:
-        """Pooled L2 logistic regression for 'pathology q is in the differential' (scipy L-BFGS)."""
+    def _fit_membership(self, items: list[DDXPlusItem]) -> dict[str, Any]:
+        """Two-stage differential model: stage 1 on the patient and pair features, stage 2 on those plus the
+        out-of-fold stage-1 probabilities (skipped when there are too few patients to split)."""
         k = len(self.pathologies)
         feats = self._features(items)
-        feats_t = feats.T.tocsr()
         x, asked = self._encode(items)
         pair = self._pair_features(x, self._structural(x, asked))
         y = np.zeros((len(items), k))
         for n, it in enumerate(items):
             for name in it.differential_names:
                 y[n, self._pidx[name]] = 1.0
-        d, s = feats.shape[1], pair.shape[2]
-        pair_planes = [np.ascontiguousarray(pair[:, :, j]) for j in range(s)]
-        rate = (y.sum(0) + 0.5) / (len(items) + 1.0)
-        w0 = np.concatenate([np.zeros(d * k), np.log(rate / (1 - rate)), np.zeros(s)])
-
-        def unpack(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            return w[: d * k].reshape(d, k), w[d * k: d * k + k], w[d * k + k:]
-
-        cache: dict[str, Any] = {}
-
-        def margins(w: np.ndarray) -> np.ndarray:
-            weights, bias, shared = unpack(w)
-            return feats @ weights + bias + _combine(pair_planes, shared)
-
-        def loss_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
-            weights, _, shared = unpack(w)
-            z = margins(w)
-            prob = 1.0 / (1.0 + np.exp(-z))
-            cache["curvature"] = prob * (1.0 - prob)
-            resid = prob - y
-            loss = float((np.logaddexp(0.0, z) - y * z).sum() + 0.5 * L2_PATHOLOGY * (weights ** 2).sum()
-                         + 0.5 * L2_SHARED * (shared ** 2).sum())
-            g_w = feats_t @ resid + L2_PATHOLOGY * weights
-            g_s = _project(resid, pair_planes) + L2_SHARED * shared
-            return loss, np.concatenate([g_w.ravel(), resid.sum(0), g_s])
-
-        def hessp(w: np.ndarray, v: np.ndarray) -> np.ndarray:
-            if "curvature" not in cache:
-                loss_grad(w)
-            dw, _, ds = unpack(v)
-            u = cache["curvature"] * margins(v)
-            h_w = feats_t @ u + L2_PATHOLOGY * dw
-            h_s = _project(u, pair_planes) + L2_SHARED * ds
-            return np.concatenate([h_w.ravel(), u.sum(0), h_s])
-
-        w, n_iter = _newton_cg(loss_grad, hessp, w0)
-        log.info("differential model: %d Newton iterations", n_iter)
-        weights, bias, shared = unpack(w)
-        return {"weights": weights, "bias": bias, "shared": shared}
+        stage1 = _fit_logistic(feats, pair, y)
+        if len(items) < 4 * STACK_FOLDS:
+            return {"stage1": stage1, "stage2": None}
+        oof = np.zeros_like(y)
+        parts = np.array_split(np.random.default_rng(STACK_SEED).permutation(len(items)), STACK_FOLDS)
+        for i, part in enumerate(parts):
+            rest = np.concatenate([p for j, p in enumerate(parts) if j != i])
+            inner = _fit_logistic(feats[rest], pair[rest], y[rest], init=stage1)
+            oof[part] = _probability(feats[part], pair[part], inner)
+        feats2, pair2 = _stack_inputs(feats, pair, oof)
+        return {"stage1": stage1, "stage2": _fit_logistic(feats2, pair2, y, init=stage1)}
 
     # -- prediction ---------------------------------------------------------------------------------------
 
@@ -339,9 +326,11 @@ class DDXPlusReasoner:
     def _keep_scores(self, items: list[DDXPlusItem], x: np.ndarray, struct: np.ndarray) -> np.ndarray:
         """Per (patient, pathology) keep score: P(in differential) when fitted, else the coverage rule's score."""
         if self.membership is not None:
-            m = self.membership
-            z = self._features(items) @ m["weights"] + m["bias"] + (self._pair_features(x, struct) * m["shared"]).sum(2)
-            return 1.0 / (1.0 + np.exp(-z))
+            feats, pair = self._features(items), self._pair_features(x, struct)
+            prob = _probability(feats, pair, self.membership["stage1"])
+            if self.membership["stage2"] is None:
+                return prob
+            return _probability(*_stack_inputs(feats, pair, prob), self.membership["stage2"])
         symptoms = x * ~self.is_antecedent[None, :]
         n_sym = symptoms.sum(1, keepdims=True)
         coverage = np.where(n_sym > 0, (symptoms @ self.listed.T.astype(float)) / np.maximum(n_sym, 1), 0.0)
@@ -382,6 +371,80 @@ class DDXPlusReasoner:
         assert q is not None
         x, asked = self._encode([item])
         return self._explain_row(x[0], asked[0], q, np.log(self.alpha), np.log1p(-self.alpha), item, n)
+
+
+def _stack_inputs(feats: Any, pair: np.ndarray, prob: np.ndarray) -> tuple[Any, np.ndarray]:
+    """Stage-2 inputs: stage-1 probabilities of all pathologies appended to the patient features, and the
+    pathology's own stage-1 log-odds (/5), log rank and the expected differential size (/10) to the pair features."""
+    from scipy import sparse
+
+    p = np.clip(prob, 1e-4, 1.0 - 1e-4)
+    rank = np.argsort(np.argsort(-p, axis=1, kind="stable"), axis=1).astype(float)
+    size = np.broadcast_to(p.sum(1, keepdims=True) / 10.0, p.shape)
+    extra = np.stack([np.log(p / (1.0 - p)) / 5.0, np.log1p(rank), size], axis=2)
+    return sparse.hstack([feats, sparse.csr_matrix(prob)]).tocsr(), np.concatenate([pair, extra], axis=2)
+
+
+def _probability(feats: Any, pair: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
+    """P(in differential) of each (patient, pathology) under one fitted logistic model."""
+    z = feats @ params["weights"] + params["bias"] + (pair * params["shared"]).sum(2)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _fit_logistic(feats: Any, pair: np.ndarray, y: np.ndarray,
+                  init: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Per-pathology L2 logistic regression for 'q is in the differential' (patients x pathologies labels ``y``):
+    per-pathology weights on the sparse patient features, shared weights on the pair features, truncated Newton.
+
+    ``init`` warm-starts from another fit's weights (features it lacks start at 0); the optimum is unchanged.
+    """
+    n, k = y.shape
+    feats_t = feats.T.tocsr()
+    d, s = feats.shape[1], pair.shape[2]
+    pair_planes = [np.ascontiguousarray(pair[:, :, j]) for j in range(s)]
+    rate = (y.sum(0) + 0.5) / (n + 1.0)
+    w0 = np.concatenate([np.zeros(d * k), np.log(rate / (1 - rate)), np.zeros(s)])
+    if init is not None:
+        start = np.zeros((d, k))
+        start[: init["weights"].shape[0]] = init["weights"]
+        shared0 = np.zeros(s)
+        shared0[: init["shared"].shape[0]] = init["shared"]
+        w0 = np.concatenate([start.ravel(), init["bias"], shared0])
+
+    def unpack(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return w[: d * k].reshape(d, k), w[d * k: d * k + k], w[d * k + k:]
+
+    cache: dict[str, Any] = {}
+
+    def margins(w: np.ndarray) -> np.ndarray:
+        weights, bias, shared = unpack(w)
+        return feats @ weights + bias + _combine(pair_planes, shared)
+
+    def loss_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
+        weights, _, shared = unpack(w)
+        z = margins(w)
+        prob = 1.0 / (1.0 + np.exp(-z))
+        cache["curvature"] = prob * (1.0 - prob)
+        resid = prob - y
+        loss = float((np.logaddexp(0.0, z) - y * z).sum() + 0.5 * L2_PATHOLOGY * (weights ** 2).sum()
+                     + 0.5 * L2_SHARED * (shared ** 2).sum())
+        g_w = feats_t @ resid + L2_PATHOLOGY * weights
+        g_s = _project(resid, pair_planes) + L2_SHARED * shared
+        return loss, np.concatenate([g_w.ravel(), resid.sum(0), g_s])
+
+    def hessp(w: np.ndarray, v: np.ndarray) -> np.ndarray:
+        if "curvature" not in cache:
+            loss_grad(w)
+        dw, _, ds = unpack(v)
+        u = cache["curvature"] * margins(v)
+        h_w = feats_t @ u + L2_PATHOLOGY * dw
+        h_s = _project(u, pair_planes) + L2_SHARED * ds
+        return np.concatenate([h_w.ravel(), u.sum(0), h_s])
+
+    w, n_iter = _newton_cg(loss_grad, hessp, w0)
+    log.debug("differential model: %d Newton iterations", n_iter)
+    weights, bias, shared = unpack(w)
+    return {"weights": weights, "bias": bias, "shared": shared}
 
 
 def _combine(planes: list[np.ndarray], coef: np.ndarray) -> np.ndarray:
